@@ -1,0 +1,966 @@
+/* One container: LXC life cycle, state machine, Execute, freezer, mounts, gateways, Destroy,
+ * and the startup cleanup of containers a crashed agent left behind.
+ *
+ * Trusts liblxc and the host; trusts nothing inside the container: paths there are resolved
+ * by mount.c, processes started there get a cleared environment, no new privileges, the
+ * dropped capabilities and no descriptor of the agent's. Every function runs on the worker
+ * thread (container.h); the reference count is the only thing other threads touch. */
+#include "container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <lxc/attach_options.h>
+#include <lxc/lxccontainer.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "cgroup.h"
+#include "error.h"
+#include "gateway.h"
+#include "json.h"
+#include "mount.h"
+#include "rootfs.h"
+#include "util.h"
+
+typedef struct lxc_container LxcContainer;
+
+static void
+lxc_container_unref (LxcContainer *c)
+{
+  lxc_container_put (c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LxcContainer, lxc_container_unref)
+
+/* Capabilities the container keeps: Docker's default set without net_raw (security.md). */
+#define SC_CAP_KEEP                                                                               \
+  "chown dac_override fowner fsetid kill setgid setuid setpcap setfcap net_bind_service "         \
+  "sys_chroot mknod audit_write"
+
+/* The devices cgroup: LXC's basic nodes, plus mknod of anything (an app may make a node; it
+ * cannot open one that is not allowed here). The devicenode gateway adds to this. */
+static const char *const device_rules[] = {
+  "c *:* m", "b *:* m",
+  "c 1:3 rwm",   /* null */
+  "c 1:5 rwm",   /* zero */
+  "c 1:7 rwm",   /* full */
+  "c 1:8 rwm",   /* random */
+  "c 1:9 rwm",   /* urandom */
+  "c 5:0 rwm",   /* tty */
+  "c 5:1 rwm",   /* console */
+  "c 5:2 rwm",   /* ptmx */
+  "c 136:* rwm", /* pts */
+};
+
+struct ScContainer {
+  gatomicrefcount refs;
+  int id;
+  char *name;      /* SC-<id> */
+  char *dir;       /* <lxcpath>/SC-<id> */
+  char *host_dir;  /* <shared-mounts-dir>/SC-<id> */
+  char *gateways_dir;
+  const ScRuntime *runtime;
+  LxcContainer *lxc;
+  ScContainerState state;
+  char *invalid_reason;
+  pid_t init_pid;
+  int pidfd;
+  ScCgroups *cgroups;
+  ScGatewaySet *gateways;
+  GHashTable *capabilities; /* names applied */
+  gboolean defaults_applied;
+};
+
+/* Pidfds the containers own, so that sc_container_close_leaked_pidfds keeps them. */
+static GHashTable *owned_pidfds;
+static G_LOCK_DEFINE (owned_pidfds);
+
+static void
+own_pidfd (int fd, gboolean own)
+{
+  G_LOCK (owned_pidfds);
+  if (owned_pidfds == NULL)
+    owned_pidfds = g_hash_table_new (g_direct_hash, g_direct_equal);
+  if (own)
+    g_hash_table_add (owned_pidfds, GINT_TO_POINTER (fd));
+  else
+    g_hash_table_remove (owned_pidfds, GINT_TO_POINTER (fd));
+  G_UNLOCK (owned_pidfds);
+}
+
+void
+sc_container_close_leaked_pidfds (void)
+{
+  g_autoptr (GDir) d = g_dir_open ("/proc/self/fd", 0, NULL);
+  g_autoptr (GArray) leaked = g_array_new (FALSE, FALSE, sizeof (int));
+  const char *name;
+
+  if (d == NULL)
+    return;
+  G_LOCK (owned_pidfds);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      char link[64];
+      char path[64];
+      int fd = atoi (name);
+      ssize_t n;
+
+      if (fd < 3 || (owned_pidfds != NULL && g_hash_table_contains (owned_pidfds, GINT_TO_POINTER (fd))))
+        continue;
+      g_snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      n = readlink (path, link, sizeof link - 1);
+      if (n <= 0)
+        continue;
+      link[n] = '\0';
+      if (strcmp (link, "anon_inode:[pidfd]") == 0)
+        g_array_append_val (leaked, fd);
+    }
+  G_UNLOCK (owned_pidfds);
+  for (guint i = 0; i < leaked->len; i++)
+    close (g_array_index (leaked, int, i));
+}
+
+/* ---- Create's options ---------------------------------------------------------------- */
+
+gboolean
+sc_container_options_parse (const char *json, ScContainerOptions *options, GError **error)
+{
+  g_autoptr (JsonNode) root = sc_json_parse (json, -1, "Create config", error);
+  JsonArray *array;
+  gboolean tmpfs_size_set = FALSE;
+  gint64 tmpfs_size = 0;
+
+  *options = (ScContainerOptions){ FALSE, FALSE, 100 * 1024 * 1024 };
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                   "Create config must be a JSON array of objects, not %s",
+                   sc_json_type_name (root));
+      return FALSE;
+    }
+  array = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      JsonObjectIter iter;
+      const char *key;
+      JsonNode *value;
+
+      if (!JSON_NODE_HOLDS_OBJECT (item))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                       "Create config: element %u must be an object, not %s", i,
+                       sc_json_type_name (item));
+          return FALSE;
+        }
+      json_object_iter_init (&iter, json_node_get_object (item));
+      while (json_object_iter_next (&iter, &key, &value))
+        {
+          gboolean is_bool = JSON_NODE_HOLDS_VALUE (value)
+                             && json_node_get_value_type (value) == G_TYPE_BOOLEAN;
+          gboolean is_int = JSON_NODE_HOLDS_VALUE (value)
+                            && json_node_get_value_type (value) == G_TYPE_INT64;
+
+          if (strcmp (key, "writeBufferEnabled") == 0
+              || strcmp (key, "temporaryFileSystemWriteBufferEnabled") == 0)
+            {
+              if (!is_bool)
+                {
+                  g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                               "Create config: %s must be true or false, not %s", key,
+                               sc_json_type_name (value));
+                  return FALSE;
+                }
+              if (key[0] == 'w')
+                options->write_buffer = json_node_get_boolean (value);
+              else
+                options->tmpfs_write_buffer = json_node_get_boolean (value);
+            }
+          else if (strcmp (key, "temporaryFileSystemSize") == 0)
+            {
+              if (!is_int)
+                {
+                  g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                               "Create config: temporaryFileSystemSize must be an integer number "
+                               "of bytes, not %s",
+                               sc_json_type_name (value));
+                  return FALSE;
+                }
+              tmpfs_size = json_node_get_int (value);
+              tmpfs_size_set = TRUE;
+            }
+          else
+            g_warning ("Create config: unknown key '%s' ignored", key);
+        }
+    }
+  if (options->tmpfs_write_buffer && tmpfs_size_set)
+    {
+      /* a page is the least a tmpfs can hold; 1 TiB is far beyond any head unit */
+      if (tmpfs_size < 4096 || tmpfs_size > (G_GINT64_CONSTANT (1) << 40))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                       "Create config: temporaryFileSystemSize %" G_GINT64_FORMAT
+                       " is out of range (4096 bytes to 1 TiB)",
+                       tmpfs_size);
+          return FALSE;
+        }
+      options->tmpfs_size = (guint64) tmpfs_size;
+    }
+  return TRUE;
+}
+
+/* ---- Create ------------------------------------------------------------------------------ */
+
+static gboolean
+set_item (LxcContainer *lxc, const char *key, const char *value, GError **error)
+{
+  if (!lxc->set_config_item (lxc, key, value))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC refused the config item %s = %s", key,
+                   value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+configure (ScContainer *c, GPtrArray *mount_entries, GError **error)
+{
+  g_autofree char *rootfs = g_strdup_printf ("dir:%s/rootfs", c->dir);
+  g_autofree char *cg_container = g_strdup_printf ("lxc/%s", c->name);
+  g_autofree char *cg_monitor = g_strdup_printf ("lxc.monitor/%s", c->name);
+  g_autofree char *log_file = g_strdup_printf ("%s/lxc.log", c->dir);
+  g_autofree char *init_entry = g_strdup_printf ("%s %s none ro,bind,nosuid,nodev 0 0",
+                                                 c->runtime->init_path, SC_ROOTFS_INIT_PATH + 1);
+  g_autofree char *gateways_entry = g_strdup_printf ("%s %s none ro,bind,nosuid,nodev,noexec 0 0",
+                                                     c->gateways_dir, SC_ROOTFS_GATEWAYS_DIR + 1);
+  /* The first item must be set before anything can make liblxc load /etc/lxc/default.conf. */
+  const char *items[][2] = {
+    { "lxc.uts.name", "contained" },
+    { "lxc.rootfs.path", rootfs },
+    { "lxc.rootfs.options", "nosuid,nodev" },
+    { "lxc.mount.auto", "proc:mixed sys:ro" },
+    { "lxc.autodev", "1" },
+    { "lxc.init.cmd", SC_ROOTFS_INIT_PATH },
+    { "lxc.signal.halt", "SIGPWR" },
+    { "lxc.net.0.type", "empty" },
+    { "lxc.net.0.flags", "up" },
+    { "lxc.cap.keep", SC_CAP_KEEP },
+    { "lxc.no_new_privs", "1" },
+    { "lxc.console.path", "none" },
+    { "lxc.tty.max", "0" },
+    { "lxc.apparmor.profile", "unconfined" },
+    { "lxc.cgroup.dir.container", cg_container },
+    { "lxc.cgroup.dir.monitor", cg_monitor },
+    { "lxc.cgroup.dir.monitor.pivot", "lxc.monitor" },
+    { "lxc.cgroup.devices.deny", "a" },
+    { "lxc.log.file", log_file },
+    { "lxc.log.level", "WARN" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    if (!set_item (c->lxc, items[i][0], items[i][1], error))
+      return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (device_rules); i++)
+    if (!set_item (c->lxc, "lxc.cgroup.devices.allow", device_rules[i], error))
+      return FALSE;
+  if (c->runtime->seccomp_profile != NULL
+      && !set_item (c->lxc, "lxc.seccomp.profile", c->runtime->seccomp_profile, error))
+    return FALSE;
+  for (guint i = 0; i < mount_entries->len; i++)
+    if (!set_item (c->lxc, "lxc.mount.entry", g_ptr_array_index (mount_entries, i), error))
+      return FALSE;
+  return set_item (c->lxc, "lxc.mount.entry", init_entry, error)
+         && set_item (c->lxc, "lxc.mount.entry", gateways_entry, error);
+}
+
+/* After start() returns RUNNING the init may still be liblxc's setup code: wait until it is
+ * sc-init with its signals blocked (it names itself after sigprocmask), so that the halt
+ * signal of a quick Destroy is never lost and the mount namespace is final. */
+static gboolean
+wait_init_ready (ScContainer *c, GError **error)
+{
+  g_autofree char *comm = g_strdup_printf ("/proc/%d/comm", (int) c->init_pid);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  guint delay_us = 50;
+
+  for (;;)
+    {
+      g_autofree char *name = NULL;
+
+      if (g_file_get_contents (comm, &name, NULL, NULL) && strcmp (name, "sc-init\n") == 0)
+        return TRUE;
+      if (syscall (SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) < 0)
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_LXC,
+                       "the init of %s exited right after start (see %s/lxc.log)", c->name,
+                       c->dir);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_LXC, "the init of %s did not start within 5 s",
+                       c->name);
+          return FALSE;
+        }
+      g_usleep (delay_us);
+      delay_us = MIN (delay_us * 2, 2000);
+    }
+}
+
+static gboolean
+start (ScContainer *c, GError **error)
+{
+  gboolean started;
+  g_autoptr (GError) cg_error = NULL;
+
+  c->lxc->want_daemonize (c->lxc, TRUE);
+  c->lxc->want_close_all_fds (c->lxc, TRUE);
+  started = c->lxc->start (c->lxc, 0, NULL);
+  /* liblxc moved the agent into the monitor's cgroup: go back, whatever start said */
+  if (!sc_cgroup_return_self (&cg_error))
+    g_warning ("cannot move the agent back to its cgroups: %s", cg_error->message);
+  if (!started)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not start %s (see %s/lxc.log)",
+                   c->name, c->dir);
+      return FALSE;
+    }
+  c->init_pid = c->lxc->init_pid (c->lxc);
+  if (c->init_pid <= 0)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC started %s but reports no init", c->name);
+      return FALSE;
+    }
+  c->pidfd = (int) syscall (SYS_pidfd_open, c->init_pid, 0);
+  if (c->pidfd < 0)
+    {
+      sc_set_errno_error (error, errno, "pidfd_open of the init of %s", c->name);
+      return FALSE;
+    }
+  own_pidfd (c->pidfd, TRUE);
+  /* pidfd_open gives no close-on-exec flag before 5.10's PIDFD_NONBLOCK era: set it */
+  fcntl (c->pidfd, F_SETFD, FD_CLOEXEC);
+  if (!wait_init_ready (c, error))
+    return FALSE;
+  c->cgroups = sc_cgroups_of_pid (c->init_pid, error);
+  return c->cgroups != NULL;
+}
+
+static ScContainer *
+container_alloc (const ScRuntime *runtime, int id)
+{
+  ScContainer *c = g_new0 (ScContainer, 1);
+
+  g_atomic_ref_count_init (&c->refs);
+  c->id = id;
+  c->runtime = runtime;
+  c->name = g_strdup_printf ("SC-%d", id);
+  c->dir = g_build_filename (runtime->lxcpath, c->name, NULL);
+  c->host_dir = g_build_filename (runtime->shared_mounts_dir, c->name, NULL);
+  c->gateways_dir = g_build_filename (c->host_dir, "gateways", NULL);
+  c->pidfd = -1;
+  c->state = SC_CONTAINER_INVALID;
+  c->gateways = sc_gateway_set_new ();
+  c->capabilities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return c;
+}
+
+/* Removes every trace of a container on the host. Used by Destroy, by a failed Create and by
+ * the startup cleanup. The container must be stopped (or never started). */
+static gboolean
+remove_traces (const ScRuntime *runtime, const char *name, LxcContainer *lxc, GError **error)
+{
+  g_autofree char *host_dir = g_build_filename (runtime->shared_mounts_dir, name, NULL);
+  g_autofree char *dir = g_build_filename (runtime->lxcpath, name, NULL);
+  g_autofree char *lock = g_strdup_printf ("/run/lxc/lock%s/.%s", runtime->lxcpath, name);
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok = TRUE;
+
+  if (lxc != NULL && lxc->is_defined (lxc) && !lxc->destroy (lxc))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not destroy %s", name);
+      return FALSE;
+    }
+  /* what liblxc did not remove: a container that was never saved, or half made */
+  if (!sc_remove_tree (dir, &local_error) || !sc_remove_tree (host_dir, &local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (unlink (lock) < 0 && errno != ENOENT)
+    g_debug ("cannot remove %s: %s", lock, g_strerror (errno));
+  if (!sc_cgroup_remove_container (name, &local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      ok = FALSE;
+    }
+  return ok;
+}
+
+/* Stops a container: polite halt, then a forced stop after the timeout, then waits until LXC
+ * reports it STOPPED (the monitor is done). */
+static gboolean
+stop (LxcContainer *lxc, const char *name, guint timeout, GError **error)
+{
+  if (!lxc->is_running (lxc))
+    return TRUE;
+  if (timeout == 0 || !lxc->shutdown (lxc, (int) timeout))
+    {
+      if (lxc->is_running (lxc) && !lxc->stop (lxc))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not stop %s", name);
+          return FALSE;
+        }
+    }
+  if (!lxc->wait (lxc, "STOPPED", 10))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "%s did not stop within 10 s of being killed",
+                   name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+ScContainer *
+sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions *options,
+                     GError **error)
+{
+  g_autoptr (ScContainer) c = container_alloc (runtime, id);
+  g_autoptr (GPtrArray) mount_entries = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *rootfs = g_build_filename (c->dir, "rootfs", NULL);
+  g_autoptr (GError) cleanup_error = NULL;
+  gboolean made_dir = FALSE;
+
+  if (options->write_buffer)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                   "writeBufferEnabled: write buffers are not supported by this agent yet; "
+                   "create the container with writeBufferEnabled false");
+      return NULL;
+    }
+
+  c->lxc = lxc_container_new (c->name, runtime->lxcpath);
+  if (c->lxc == NULL)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not allocate %s", c->name);
+      return NULL;
+    }
+  if (c->lxc->is_defined (c->lxc) || g_file_test (c->dir, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC,
+                   "a container named %s exists already in %s (left by something else than "
+                   "this agent; restarting the agent removes stale SC-* containers)",
+                   c->name, runtime->lxcpath);
+      return NULL;
+    }
+
+  if (mkdir (c->dir, 0700) < 0)
+    {
+      sc_set_errno_error (error, errno, "cannot create %s", c->dir);
+      return NULL;
+    }
+  made_dir = TRUE;
+  if (g_mkdir_with_parents (runtime->shared_mounts_dir, 0755) < 0 || mkdir (c->host_dir, 0700) < 0
+      || mkdir (c->gateways_dir, 0755) < 0)
+    {
+      sc_set_errno_error (error, errno, "cannot create %s", c->gateways_dir);
+      goto fail;
+    }
+  if (!sc_rootfs_create (rootfs, mount_entries, error) || !configure (c, mount_entries, error))
+    goto fail;
+  if (!c->lxc->save_config (c->lxc, NULL))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not save the config of %s", c->name);
+      goto fail;
+    }
+  if (!start (c, error))
+    goto fail;
+
+  c->state = SC_CONTAINER_RUNNING;
+  g_debug ("%s: running, init %d", c->name, (int) c->init_pid);
+  return g_steal_pointer (&c);
+
+fail:
+  if (!stop (c->lxc, c->name, 0, &cleanup_error)
+      || (made_dir && !remove_traces (runtime, c->name, c->lxc, &cleanup_error)))
+    g_warning ("cleanup after the failed Create of %s: %s", c->name, cleanup_error->message);
+  return NULL;
+}
+
+ScContainer *
+sc_container_ref (ScContainer *container)
+{
+  g_atomic_ref_count_inc (&container->refs);
+  return container;
+}
+
+void
+sc_container_unref (ScContainer *c)
+{
+  if (c == NULL || !g_atomic_ref_count_dec (&c->refs))
+    return;
+  if (c->pidfd >= 0)
+    {
+      own_pidfd (c->pidfd, FALSE);
+      close (c->pidfd);
+    }
+  if (c->lxc != NULL)
+    lxc_container_put (c->lxc);
+  sc_cgroups_free (c->cgroups);
+  sc_gateway_set_free (c->gateways);
+  g_hash_table_unref (c->capabilities);
+  g_free (c->invalid_reason);
+  g_free (c->name);
+  g_free (c->dir);
+  g_free (c->host_dir);
+  g_free (c->gateways_dir);
+  g_free (c);
+}
+
+int
+sc_container_id (ScContainer *container)
+{
+  return container->id;
+}
+
+ScContainerState
+sc_container_state (ScContainer *container)
+{
+  return container->state;
+}
+
+pid_t
+sc_container_init_pid (ScContainer *container)
+{
+  return container->init_pid;
+}
+
+int
+sc_container_pidfd (ScContainer *container)
+{
+  return container->pidfd;
+}
+
+gboolean
+sc_container_check_usable (ScContainer *c, GError **error)
+{
+  switch (c->state)
+    {
+    case SC_CONTAINER_RUNNING:
+      return TRUE;
+    case SC_CONTAINER_SUSPENDED:
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_STATE,
+                   "container %d is suspended; Resume it first", c->id);
+      return FALSE;
+    case SC_CONTAINER_INVALID:
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_STATE,
+                   "container %d is invalid (%s); only Destroy is possible", c->id,
+                   c->invalid_reason ? c->invalid_reason : "unknown reason");
+      return FALSE;
+    case SC_CONTAINER_DESTROYED:
+    default:
+      g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ID, "no container with ID %d", c->id);
+      return FALSE;
+    }
+}
+
+void
+sc_container_mark_invalid (ScContainer *c, const char *reason)
+{
+  if (c->state == SC_CONTAINER_DESTROYED || c->state == SC_CONTAINER_INVALID)
+    return;
+  g_warning ("container %d is now invalid: %s", c->id, reason);
+  c->state = SC_CONTAINER_INVALID;
+  g_free (c->invalid_reason);
+  c->invalid_reason = g_strdup (reason);
+}
+
+static ScGatewayContext
+gateway_context (ScContainer *c)
+{
+  return (ScGatewayContext){
+    .container_id = c->id,
+    .container_name = c->name,
+    .init_pid = c->init_pid,
+    .init_pidfd = c->pidfd,
+    .host_dir = c->host_dir,
+    .gateways_dir = c->gateways_dir,
+  };
+}
+
+/* ---- Execute --------------------------------------------------------------------------- */
+
+/* Runs in the attached process, inside the container, before the program. Resets what the
+ * agent's thread left in it (signal mask and dispositions) and closes every descriptor but
+ * 0, 1, 2, then execs. Only async-signal-safe calls. */
+static int
+exec_in_container (void *payload)
+{
+  char **argv = payload;
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  sigset_t none;
+  const char *msg1 = "softwarecontainer: cannot run ";
+  const char *msg3;
+  int e;
+
+  for (int s = 1; s < NSIG; s++)
+    sigaction (s, &dfl, NULL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  syscall (SYS_close_range, 3U, ~0U, 0U);
+  execvp (argv[0], argv);
+  e = errno;
+  msg3 = e == ENOENT ? ": command not found\n" : ": permission denied or not an executable\n";
+  if (write (2, msg1, strlen (msg1)) < 0 || write (2, argv[0], strlen (argv[0])) < 0
+      || write (2, msg3, strlen (msg3)) < 0)
+    _exit (e == ENOENT || e == ENOTDIR ? 127 : 126);
+  _exit (e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
+/* Checks that cwd is a directory inside the container, resolved within its root. */
+static gboolean
+check_cwd (ScContainer *c, const char *cwd, GError **error)
+{
+  g_autofree char *root_path = g_strdup_printf ("/proc/%d/root", (int) c->init_pid);
+  struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  sc_autofd root = open (root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  sc_autofd dir = -1;
+
+  /* the pidfd says whether root_path still belongs to our init (pids can be reused) */
+  if (root < 0 || syscall (SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) < 0)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_STATE, "the init of container %d is gone", c->id);
+      return FALSE;
+    }
+  dir = (int) syscall (SYS_openat2, root, cwd, &how, sizeof how);
+  if (dir < 0)
+    {
+      int e = errno;
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_PATH,
+                   "working directory %s does not exist in the container: %s", cwd,
+                   e == ENOTDIR ? "not a directory" : g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+open_output (const char *output_file, GError **error)
+{
+  int fd;
+
+  if (output_file == NULL || output_file[0] == '\0')
+    fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  else if (output_file[0] != '/')
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_PATH, "output file '%s' is not an absolute path",
+                   output_file);
+      return -1;
+    }
+  else
+    fd = open (output_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+               0644);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_PATH, "cannot open output file %s: %s",
+                   output_file, g_strerror (e));
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+apply_defaults_if_needed (ScContainer *c, GError **error);
+
+pid_t
+sc_container_execute (ScContainer *c, char **argv, const char *cwd, const char *output_file,
+                      GHashTable *env, GError **error)
+{
+  g_autoptr (GHashTable) full_env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray) envv = g_ptr_array_new_with_free_func (g_free);
+  lxc_attach_options_t options = LXC_ATTACH_OPTIONS_DEFAULT;
+  sc_autofd out = -1;
+  sc_autofd in = -1;
+  GHashTableIter iter;
+  gpointer key, value;
+  pid_t pid = -1;
+  int ret;
+
+  if (!sc_container_check_usable (c, error) || !apply_defaults_if_needed (c, error))
+    return -1;
+  if (cwd == NULL || cwd[0] == '\0')
+    cwd = "/";
+  if (cwd[0] != '/')
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_PATH,
+                   "working directory '%s' is not an absolute path", cwd);
+      return -1;
+    }
+  if (!check_cwd (c, cwd, error))
+    return -1;
+  out = open_output (output_file, error);
+  if (out < 0)
+    return -1;
+  /* never fd 0: liblxc would set SIGINT and SIGQUIT to ignored in the agent itself */
+  in = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    {
+      sc_set_errno_error (error, errno, "/dev/null");
+      return -1;
+    }
+
+  sc_gateway_set_environment (c->gateways, full_env);
+  if (env != NULL)
+    {
+      g_hash_table_iter_init (&iter, env);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_replace (full_env, g_strdup (key), g_strdup (value));
+    }
+  g_hash_table_iter_init (&iter, full_env);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_ptr_array_add (envv, g_strdup_printf ("%s=%s", (char *) key, (char *) value));
+  g_ptr_array_add (envv, NULL);
+
+  options.attach_flags = LXC_ATTACH_DEFAULT | LXC_ATTACH_NO_NEW_PRIVS;
+  options.env_policy = LXC_ATTACH_CLEAR_ENV;
+  options.extra_env_vars = (char **) envv->pdata;
+  options.initial_cwd = (char *) cwd;
+  options.stdin_fd = in;
+  options.stdout_fd = out;
+  options.stderr_fd = out;
+
+  ret = c->lxc->attach (c->lxc, exec_in_container, argv, &options, &pid);
+  sc_container_close_leaked_pidfds ();
+  if (ret < 0 || pid <= 0)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not attach to %s to run %s", c->name,
+                   argv[0]);
+      return -1;
+    }
+  g_debug ("%s: started %s as pid %d", c->name, argv[0], (int) pid);
+  return pid;
+}
+
+/* ---- Suspend / Resume -------------------------------------------------------------------- */
+
+gboolean
+sc_container_suspend (ScContainer *c, GError **error)
+{
+  g_autoptr (GError) thaw_error = NULL;
+  g_autoptr (GError) freeze_error = NULL;
+
+  if (c->state == SC_CONTAINER_SUSPENDED)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_STATE, "container %d is suspended already", c->id);
+      return FALSE;
+    }
+  if (!sc_container_check_usable (c, error))
+    return FALSE;
+  if (!sc_cgroups_freeze (c->cgroups, TRUE, 5000, &freeze_error))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "cannot suspend container %d: %s", c->id,
+                   freeze_error->message);
+      /* roll back: thaw whatever froze; only if that fails too is the container invalid */
+      if (!sc_cgroups_freeze (c->cgroups, FALSE, 5000, &thaw_error))
+        sc_container_mark_invalid (c, "a failed Suspend could not be undone");
+      return FALSE;
+    }
+  c->state = SC_CONTAINER_SUSPENDED;
+  return TRUE;
+}
+
+gboolean
+sc_container_resume (ScContainer *c, GError **error)
+{
+  g_autoptr (GError) thaw_error = NULL;
+
+  if (c->state == SC_CONTAINER_RUNNING)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_BAD_STATE, "container %d is not suspended", c->id);
+      return FALSE;
+    }
+  if (c->state != SC_CONTAINER_SUSPENDED)
+    return sc_container_check_usable (c, error);
+  if (!sc_cgroups_freeze (c->cgroups, FALSE, 5000, &thaw_error))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "cannot resume container %d: %s", c->id,
+                   thaw_error->message);
+      sc_container_mark_invalid (c, "Resume failed");
+      return FALSE;
+    }
+  c->state = SC_CONTAINER_RUNNING;
+  return TRUE;
+}
+
+/* ---- BindMount ----------------------------------------------------------------------------- */
+
+gboolean
+sc_container_bind_mount (ScContainer *c, const char *path_in_host, const char *path_in_container,
+                         gboolean read_only, GError **error)
+{
+  sc_autofd source = -1;
+  g_autoptr (ScMountRecord) record = NULL;
+  ScMountRequest request;
+
+  if (!sc_container_check_usable (c, error))
+    return FALSE;
+  source = sc_mount_open_source (path_in_host, error);
+  if (source < 0)
+    return FALSE;
+  request = (ScMountRequest){ source, path_in_container, read_only };
+  record = sc_mount_into_container (c->pidfd, &request, 1, error);
+  if (record == NULL)
+    return FALSE;
+  g_debug ("%s: %s mounted on %s%s", c->name, path_in_host, path_in_container,
+           read_only ? " (read-only)" : "");
+  return TRUE;
+}
+
+/* ---- Capabilities ------------------------------------------------------------------------ */
+
+gboolean
+sc_container_defaults_applied (ScContainer *c)
+{
+  return c->defaults_applied;
+}
+
+gboolean
+sc_container_has_capability (ScContainer *c, const char *name)
+{
+  return g_hash_table_contains (c->capabilities, name);
+}
+
+gboolean
+sc_container_apply_capabilities (ScContainer *c, GPtrArray *configs, const char *const *names,
+                                 gboolean with_defaults, GError **error)
+{
+  ScGatewayContext ctx = gateway_context (c);
+
+  if (!sc_container_check_usable (c, error))
+    return FALSE;
+  if (!sc_gateway_set_apply (c->gateways, configs, &ctx, error))
+    return FALSE;
+  for (const char *const *n = names; n != NULL && *n != NULL; n++)
+    g_hash_table_add (c->capabilities, g_strdup (*n));
+  if (with_defaults)
+    c->defaults_applied = TRUE;
+  return TRUE;
+}
+
+static gboolean
+apply_defaults_if_needed (ScContainer *c, GError **error)
+{
+  if (c->defaults_applied)
+    return TRUE;
+  if (!sc_container_apply_capabilities (c, c->runtime->default_configs, NULL, TRUE, error))
+    {
+      g_prefix_error (error, "default capabilities: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- Destroy --------------------------------------------------------------------------- */
+
+gboolean
+sc_container_destroy (ScContainer *c, GError **error)
+{
+  ScGatewayContext ctx = gateway_context (c);
+  g_autoptr (GError) local_error = NULL;
+
+  if (c->state == SC_CONTAINER_DESTROYED)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ID, "no container with ID %d", c->id);
+      return FALSE;
+    }
+  /* A frozen container cannot act on the halt signal, and SIGKILL waits for the thaw. */
+  if (c->cgroups != NULL && c->state != SC_CONTAINER_RUNNING
+      && !sc_cgroups_freeze (c->cgroups, FALSE, 5000, &local_error))
+    {
+      g_debug ("%s: thaw before destroy: %s", c->name, local_error->message);
+      g_clear_error (&local_error);
+    }
+  if (!sc_gateway_set_teardown (c->gateways, &ctx, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "container %d: ", c->id);
+      sc_container_mark_invalid (c, "a gateway could not be torn down");
+      return FALSE;
+    }
+  if (!stop (c->lxc, c->name, c->runtime->shutdown_timeout, error)
+      || !remove_traces (c->runtime, c->name, c->lxc, error))
+    {
+      sc_container_mark_invalid (c, "Destroy failed");
+      return FALSE;
+    }
+  if (c->pidfd >= 0)
+    {
+      own_pidfd (c->pidfd, FALSE);
+      close (c->pidfd);
+      c->pidfd = -1;
+    }
+  c->state = SC_CONTAINER_DESTROYED;
+  g_debug ("%s: destroyed", c->name);
+  return TRUE;
+}
+
+/* ---- Startup cleanup ----------------------------------------------------------------------- */
+
+static gboolean
+is_our_name (const char *name)
+{
+  if (!g_str_has_prefix (name, "SC-") || name[3] == '\0')
+    return FALSE;
+  for (const char *p = name + 3; *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+cleanup_one (const ScRuntime *runtime, const char *name)
+{
+  g_autoptr (LxcContainer) lxc = lxc_container_new (name, runtime->lxcpath);
+  g_autoptr (GError) error = NULL;
+
+  if (lxc != NULL && !stop (lxc, name, 0, &error))
+    {
+      g_warning ("stale container %s: %s", name, error->message);
+      return;
+    }
+  if (!remove_traces (runtime, name, lxc, &error))
+    g_warning ("stale container %s: %s", name, error->message);
+  else
+    g_message ("removed stale container %s", name);
+}
+
+guint
+sc_container_cleanup_stale (const ScRuntime *runtime)
+{
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *const dirs[] = { runtime->lxcpath, runtime->shared_mounts_dir };
+  GHashTableIter iter;
+  gpointer name;
+
+  /* a stale container shows up in lxcpath, or (half made) only in the shared-mounts dir */
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autoptr (GDir) d = g_dir_open (dirs[i], 0, NULL);
+      const char *entry;
+
+      while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+        if (is_our_name (entry))
+          g_hash_table_add (names, g_strdup (entry));
+    }
+  g_hash_table_iter_init (&iter, names);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    cleanup_one (runtime, name);
+  return g_hash_table_size (names);
+}

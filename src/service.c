@@ -55,11 +55,11 @@ static void
 return_error (GDBusMethodInvocation *invocation, const GError *error)
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  g_autofree char *message = g_strdup_printf ("%s: %s", sc_error_code_word (error), error->message);
 
-  g_message ("%s failed: %s: %s", method, sc_error_code_word (error), error->message);
+  g_message ("%s failed: %s", method, message);
   g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed",
-                                              g_strdup_printf ("%s: %s", sc_error_code_word (error),
-                                                               error->message));
+                                              message);
 }
 
 /* ---- who may call ---------------------------------------------------------------------- */

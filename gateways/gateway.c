@@ -15,8 +15,26 @@ static const char *const known_gateway_ids[] = {
 /* Application order: limits and devices before mounts and services; env last because it only
  * records variables. Teardown runs in reverse. */
 static const ScGatewayOps *const built_gateways[] = {
+#ifdef SC_ENABLE_CGROUPS_GATEWAY
+  &sc_cgroups_gateway,
+#endif
+#ifdef SC_ENABLE_DEVICENODE_GATEWAY
+  &sc_devicenode_gateway,
+#endif
+#ifdef SC_ENABLE_NETWORK_GATEWAY
+  &sc_network_gateway,
+#endif
 #ifdef SC_ENABLE_FILE_GATEWAY
   &sc_file_gateway,
+#endif
+#ifdef SC_ENABLE_DBUS_GATEWAY
+  &sc_dbus_gateway,
+#endif
+#ifdef SC_ENABLE_WAYLAND_GATEWAY
+  &sc_wayland_gateway,
+#endif
+#ifdef SC_ENABLE_PULSEAUDIO_GATEWAY
+  &sc_pulseaudio_gateway,
 #endif
 #ifdef SC_ENABLE_ENV_GATEWAY
   &sc_env_gateway,

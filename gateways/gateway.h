@@ -15,7 +15,10 @@
 #include <json-glib/json-glib.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "manifest.h"
+
+struct lxc_container;
 
 /* What a gateway may know of its container. */
 typedef struct {
@@ -25,6 +28,8 @@ typedef struct {
   int init_pidfd;             /* a pidfd of that init (for setns and sc_mount_*) */
   const char *host_dir;       /* <shared-mounts-dir>/SC-<id> on the host */
   const char *gateways_dir;   /* host directory that the container sees as /gateways */
+  ScCgroups *cgroups;         /* the container's cgroup directories (cgroup.h) */
+  struct lxc_container *lxc;  /* for liblxc calls such as set_cgroup_item; worker thread only */
 } ScGatewayContext;
 
 typedef struct {
@@ -86,6 +91,12 @@ gboolean sc_gateway_set_teardown (ScGatewaySet *set, const ScGatewayContext *ctx
 /* Fills env (name -> value, g_free'd) with the variables of every configured gateway. */
 void sc_gateway_set_environment (ScGatewaySet *set, GHashTable *env);
 
-/* Gateway ops tables, defined in the gateways' files. */
-extern const ScGatewayOps sc_env_gateway;
+/* Gateway ops tables, defined in the gateways' files (gateways/<id>.c). */
+extern const ScGatewayOps sc_cgroups_gateway;
+extern const ScGatewayOps sc_devicenode_gateway;
+extern const ScGatewayOps sc_network_gateway;
 extern const ScGatewayOps sc_file_gateway;
+extern const ScGatewayOps sc_dbus_gateway;
+extern const ScGatewayOps sc_wayland_gateway;
+extern const ScGatewayOps sc_pulseaudio_gateway;
+extern const ScGatewayOps sc_env_gateway;

@@ -591,6 +591,8 @@ gateway_context (ScContainer *c)
     .init_pidfd = c->pidfd,
     .host_dir = c->host_dir,
     .gateways_dir = c->gateways_dir,
+    .cgroups = c->cgroups,
+    .lxc = c->lxc,
   };
 }
 

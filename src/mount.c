@@ -708,3 +708,55 @@ sc_mount_record_free (ScMountRecord *record)
     g_ptr_array_unref (record->created);
   g_free (record);
 }
+
+typedef struct {
+  int pidfd;
+  int (*fn) (gpointer data);
+  gpointer data;
+} NsRunArgs;
+
+static void
+ns_run_child_cb (int pipe_fd, gpointer data)
+{
+  NsRunArgs *a = data;
+  int err;
+
+  if (setns (a->pidfd, CLONE_NEWNS) < 0)
+    {
+      send_msg (pipe_fd, MSG_ERROR, 0, STEP_SETNS, errno, 0);
+      _exit (1);
+    }
+  err = a->fn (a->data);
+  send_msg (pipe_fd, err == 0 ? MSG_UNDONE : MSG_ERROR, 0, STEP_NONE, err, 0);
+  _exit (err == 0 ? 0 : 1);
+}
+
+gboolean
+sc_mount_ns_run (int init_pidfd, int (*fn) (gpointer data), gpointer data, const char *what,
+                 GError **error)
+{
+  NsRunArgs args = { init_pidfd, fn, data };
+  g_autoptr (GArray) msgs = run_child (error, ns_run_child_cb, &args);
+  const Msg *last;
+
+  if (msgs == NULL)
+    return FALSE;
+  last = msgs->len > 0 ? &g_array_index (msgs, Msg, msgs->len - 1) : NULL;
+  if (last == NULL)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "%s: the helper process died", what);
+      return FALSE;
+    }
+  if (last->kind == MSG_ERROR && last->step == STEP_SETNS)
+    {
+      sc_set_errno_error (error, last->err, "%s: cannot enter the container's mount namespace",
+                          what);
+      return FALSE;
+    }
+  if (last->kind == MSG_ERROR)
+    {
+      sc_set_errno_error (error, last->err, "%s", what);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -42,3 +42,11 @@ ScMountRecord *sc_mount_into_container (int init_pidfd, const ScMountRequest *re
 gboolean sc_mount_record_undo (ScMountRecord *record, int init_pidfd, GError **error);
 void sc_mount_record_free (ScMountRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScMountRecord, sc_mount_record_free)
+
+/* Runs fn(data) in a short-lived child that has entered the mount namespace of the container
+ * whose init init_pidfd refers to: "/" and the cwd are the container's root there, and paths
+ * resolve as the container sees them. fn runs after fork in a multi-threaded process: only
+ * system calls, no malloc. It returns 0 or an errno value; on failure the call fails with
+ * SC_ERROR_SYSTEM "<what>: <strerror>". */
+gboolean sc_mount_ns_run (int init_pidfd, int (*fn) (gpointer data), gpointer data,
+                          const char *what, GError **error);

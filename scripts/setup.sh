@@ -14,7 +14,7 @@ packages=(
   # run
   lxc dbus-daemon dbus-bin dbus-system-bus-common libglib2.0-bin util-linux
   # tests
-  python3 iproute2
+  python3 iproute2 weston wayland-utils pulseaudio pulseaudio-utils
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -390,3 +390,329 @@ sc_cgroup_remove_container (const char *name, GError **error)
     }
   return ok;
 }
+
+/* ---- Writing settings (the cgroups gateway) ------------------------------------------------- */
+
+typedef struct {
+  char *setting;   /* as the caller named it, for messages */
+  char *file;      /* absolute path of the file written */
+  char *value;     /* what is written */
+  char *old_value; /* what the file held before; NULL when it could not be read */
+} CgroupWrite;
+
+struct ScCgroupWrites {
+  GPtrArray *planned; /* CgroupWrite *, in the order they are written */
+  guint n_written;
+};
+
+/* The v1 settings that have a v2 file of another name (memory.swap.max and cpu.weight take
+ * other values too: see cgroup_map_v2). Every other setting keeps its name on v2. */
+static const struct {
+  const char *v1;
+  const char *v2;
+} v2_names[] = {
+  { "memory.limit_in_bytes", "memory.max" },
+  { "memory.memsw.limit_in_bytes", "memory.swap.max" },
+  { "cpu.shares", "cpu.weight" },
+};
+
+static void
+cgroup_write_free (gpointer data)
+{
+  CgroupWrite *w = data;
+
+  g_free (w->setting);
+  g_free (w->file);
+  g_free (w->value);
+  g_free (w->old_value);
+  g_free (w);
+}
+
+void
+sc_cgroup_writes_free (ScCgroupWrites *writes)
+{
+  if (writes == NULL)
+    return;
+  g_ptr_array_unref (writes->planned);
+  g_free (writes);
+}
+
+/* A cgroup file's contents without the trailing newline, or NULL. */
+static char *
+read_value (const char *path)
+{
+  char buf[4096];
+
+  if (!read_small (path, buf, sizeof buf))
+    return NULL;
+  return g_strchomp (g_strdup (buf));
+}
+
+/* One write(2) of the whole value, as the kernel wants it; the file is never a symlink. */
+static gboolean
+write_setting (const char *path, const char *value, GError **error)
+{
+  sc_autofd fd = open (path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+  gsize len = strlen (value);
+  ssize_t n = fd < 0 ? -1 : write (fd, value, len);
+
+  if (n != (ssize_t) len)
+    {
+      sc_set_errno_error (error, n < 0 ? errno : EIO, "cannot write '%s' to %s", value, path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+v2_has_controller (const char *v2_dir, const char *controller)
+{
+  g_autofree char *path = g_build_filename (v2_dir, "cgroup.controllers", NULL);
+  g_autofree char *list = read_value (path);
+  g_auto (GStrv) names = g_strsplit (list != NULL ? list : "", " ", -1);
+
+  return g_strv_contains ((const char *const *) names, controller);
+}
+
+static gboolean
+parse_decimal (const char *setting, const char *value, guint64 max, guint64 *out, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_ascii_string_to_unsigned (value, 10, 0, max, out, &local_error))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "%s: '%s' is not a decimal number up to %"
+                   G_GUINT64_FORMAT, setting, value, max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The v2 file and value of a v1 setting (cgroup.h). limit: the memory.limit_in_bytes of the same
+ * batch, or NULL. */
+static gboolean
+cgroup_map_v2 (const char *v2_dir, const char *setting, const char *value, const char *limit,
+               CgroupWrite *w, GError **error)
+{
+  const char *name = setting;
+
+  for (guint i = 0; i < G_N_ELEMENTS (v2_names); i++)
+    if (strcmp (setting, v2_names[i].v1) == 0)
+      name = v2_names[i].v2;
+  w->file = g_build_filename (v2_dir, name, NULL);
+
+  if (strcmp (setting, "cpu.shares") == 0)
+    {
+      guint64 shares = 0;
+
+      if (!parse_decimal (setting, value, SC_CGROUP_MAX_SHARES, &shares, error))
+        return FALSE;
+      if (shares < 2)
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "%s: must be at least 2", setting);
+          return FALSE;
+        }
+      w->value = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                  1 + ((shares - 2) * 9999) / (SC_CGROUP_MAX_SHARES - 2));
+    }
+  else if (strcmp (setting, "memory.memsw.limit_in_bytes") == 0)
+    {
+      g_autofree char *max_file = g_build_filename (v2_dir, "memory.max", NULL);
+      g_autofree char *current = limit == NULL ? read_value (max_file) : NULL;
+      guint64 memsw = 0, mem = 0;
+
+      if (limit == NULL && (current == NULL || strcmp (current, "max") == 0))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM,
+                       "%s: on cgroup v2 this is mapped to memory.swap.max = memsw - limit, which "
+                       "needs memory.limit_in_bytes as well",
+                       setting);
+          return FALSE;
+        }
+      if (!parse_decimal (setting, value, G_MAXINT64, &memsw, error)
+          || !parse_decimal ("memory.limit_in_bytes", limit != NULL ? limit : current, G_MAXINT64,
+                             &mem, error))
+        return FALSE;
+      if (memsw < mem)
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM,
+                       "%s: %" G_GUINT64_FORMAT " is below the memory limit %" G_GUINT64_FORMAT,
+                       setting, memsw, mem);
+          return FALSE;
+        }
+      w->value = g_strdup_printf ("%" G_GUINT64_FORMAT, memsw - mem);
+    }
+  else
+    w->value = g_strdup (value);
+  return TRUE;
+}
+
+/* Where a setting lands on this host (cgroup.h). */
+static CgroupWrite *
+cgroup_plan_one (ScCgroups *cgroups, const char *setting, const char *value, const char *limit,
+                 GError **error)
+{
+  g_autofree char *controller = NULL;
+  const char *dot = strchr (setting, '.');
+  const char *v1_dir = NULL, *v2_dir = NULL;
+  CgroupWrite *w = NULL;
+
+  /* the caller checks names; this keeps a bad one from ever naming a path */
+  if (dot == NULL || dot == setting || strchr (setting, '/') != NULL
+      || strstr (setting, "..") != NULL)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "'%s' is not a cgroup setting name", setting);
+      return NULL;
+    }
+  controller = g_strndup (setting, dot - setting);
+  v1_dir = sc_cgroups_dir (cgroups, controller);
+  v2_dir = sc_cgroups_dir (cgroups, "");
+  w = g_new0 (CgroupWrite, 1);
+  w->setting = g_strdup (setting);
+  if (v1_dir != NULL)
+    {
+      w->file = g_build_filename (v1_dir, setting, NULL);
+      w->value = g_strdup (value);
+      return w;
+    }
+  if (v2_dir != NULL && v2_has_controller (v2_dir, controller))
+    {
+      if (cgroup_map_v2 (v2_dir, setting, value, limit, w, error))
+        return w;
+      cgroup_write_free (w);
+      return NULL;
+    }
+  cgroup_write_free (w);
+  g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM,
+               "%s: the %s controller is not mounted on this host%s", setting, controller,
+               strcmp (controller, "net_cls") == 0 || strcmp (controller, "net_prio") == 0
+                   ? " (it exists only on cgroup v1: mount a v1 hierarchy for it, e.g. "
+                     "'mount -t cgroup -o net_cls net_cls /sys/fs/cgroup/net_cls', before the "
+                     "agent starts)"
+                   : "");
+  return NULL;
+}
+
+static int
+find_planned (GPtrArray *planned, const char *v1_name)
+{
+  for (guint i = 0; i < planned->len; i++)
+    {
+      const CgroupWrite *w = g_ptr_array_index (planned, i);
+      if (strcmp (w->setting, v1_name) == 0 && g_str_has_suffix (w->file, v1_name))
+        return (int) i;
+    }
+  return -1;
+}
+
+/* v1 refuses a memory limit above memsw (and memsw below the limit): when a batch sets both,
+ * write the limit first if it fits under the current memsw, else memsw first. From a valid
+ * (limit, memsw) to another valid one, one of the two orders always works. */
+static void
+order_v1_memory (GPtrArray *planned)
+{
+  int l = find_planned (planned, "memory.limit_in_bytes");
+  int s = find_planned (planned, "memory.memsw.limit_in_bytes");
+  CgroupWrite *limit, *memsw;
+  g_autofree char *current = NULL;
+  guint64 new_limit = 0, current_memsw = 0;
+  gboolean memsw_first;
+
+  if (l < 0 || s < 0)
+    return;
+  limit = g_ptr_array_index (planned, l);
+  memsw = g_ptr_array_index (planned, s);
+  current = read_value (memsw->file);
+  memsw_first = current != NULL && g_ascii_string_to_unsigned (limit->value, 10, 0, G_MAXUINT64,
+                                                               &new_limit, NULL)
+                && g_ascii_string_to_unsigned (current, 10, 0, G_MAXUINT64, &current_memsw, NULL)
+                && new_limit > current_memsw;
+  planned->pdata[MIN (l, s)] = memsw_first ? memsw : limit;
+  planned->pdata[MAX (l, s)] = memsw_first ? limit : memsw;
+}
+
+static gboolean
+cgroup_undo (ScCgroupWrites *writes, GError **error)
+{
+  gboolean ok = TRUE;
+
+  while (writes->n_written > 0)
+    {
+      const CgroupWrite *w = g_ptr_array_index (writes->planned, --writes->n_written);
+      g_autoptr (GError) local_error = NULL;
+
+      if (w->old_value == NULL)
+        {
+          g_debug ("cgroup: %s had no readable value before; left as it is", w->file);
+          continue;
+        }
+      if (!write_setting (w->file, w->old_value, &local_error))
+        {
+          if (ok)
+            g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "%s: cannot restore: %s", w->setting,
+                         local_error->message);
+          ok = FALSE;
+        }
+    }
+  return ok;
+}
+
+ScCgroupWrites *
+sc_cgroups_write_settings (ScCgroups *cgroups, const char *const *settings,
+                           const char *const *values, guint n, GError **error)
+{
+  g_autoptr (ScCgroupWrites) writes = g_new0 (ScCgroupWrites, 1);
+  const char *limit = NULL;
+
+  writes->planned = g_ptr_array_new_with_free_func (cgroup_write_free);
+  for (guint i = 0; i < n; i++)
+    if (strcmp (settings[i], "memory.limit_in_bytes") == 0)
+      limit = values[i];
+  for (guint i = 0; i < n; i++)
+    {
+      CgroupWrite *w = cgroup_plan_one (cgroups, settings[i], values[i], limit, error);
+
+      if (w == NULL)
+        return NULL;
+      g_ptr_array_add (writes->planned, w);
+    }
+  order_v1_memory (writes->planned);
+
+  for (guint i = 0; i < writes->planned->len; i++)
+    {
+      CgroupWrite *w = g_ptr_array_index (writes->planned, i);
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (GError) undo_error = NULL;
+
+      w->old_value = read_value (w->file);
+      if (!write_setting (w->file, w->value, &local_error))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "%s: %s", w->setting,
+                       local_error->message);
+          if (!cgroup_undo (writes, &undo_error))
+            g_warning ("cgroup: %s", undo_error->message);
+          return NULL;
+        }
+      writes->n_written++;
+      g_debug ("cgroup: %s = %s (%s, was %s)", w->setting, w->value, w->file,
+               w->old_value != NULL ? w->old_value : "unreadable");
+    }
+  return g_steal_pointer (&writes);
+}
+
+gboolean
+sc_cgroup_writes_undo (ScCgroupWrites *writes, GError **error)
+{
+  return cgroup_undo (writes, error);
+}
+
+ScCgroups *
+sc_cgroups_new_from_dirs (const char *const *controllers, const char *const *dirs, guint n)
+{
+  ScCgroups *cg = g_new0 (ScCgroups, 1);
+
+  cg->dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < n; i++)
+    g_hash_table_replace (cg->dirs, g_strdup (controllers[i]), g_strdup (dirs[i]));
+  return cg;
+}

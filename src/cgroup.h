@@ -34,3 +34,38 @@ gboolean sc_cgroup_return_self (GError **error);
  * every hierarchy, below the agent's own cgroup and below the root. Missing ones are fine;
  * a directory that still holds processes is not removed and is reported. */
 gboolean sc_cgroup_remove_container (const char *name, GError **error);
+
+/* Writing settings into a container's cgroup (the cgroups gateway). Settings are named as on
+ * cgroup v1, "<controller>.<key>" (checked by the caller: [a-z0-9_.] only, no "..", no '/'),
+ * with values as the v1 file takes them (sizes and shares in decimal). Where each lands:
+ * - the controller has a v1 hierarchy: the file <controller dir>/<setting>, value as given;
+ * - else the controller is enabled in the container's v2 cgroup: the v2 file, mapped as
+ *     memory.limit_in_bytes        -> memory.max
+ *     memory.memsw.limit_in_bytes  -> memory.swap.max = memsw - limit (v2 limits swap alone;
+ *                                     the limit is the one in the same batch, else memory.max)
+ *     cpu.shares (2..262144)       -> cpu.weight = 1 + ((shares - 2) * 9999) / 262142
+ *     any other                    -> <v2 dir>/<setting>, value as given;
+ * - else (a controller that is not mounted; net_cls and net_prio never exist on v2): an error
+ *   naming the setting and the controller.
+ * On v1 memsw must never be below the limit, not even between two writes: a batch that sets
+ * both writes them in the order that keeps it so. */
+#define SC_CGROUP_MAX_SHARES 262144
+
+/* What a batch wrote, with the values the files held before (to restore them). */
+typedef struct ScCgroupWrites ScCgroupWrites;
+
+/* Writes settings[i] = values[i] into the container's cgroup, all or none: every file is read
+ * before it is written, and on a failure the files written so far get their old values back.
+ * Errors (SC_ERROR_SYSTEM) start with the setting's name. */
+ScCgroupWrites *sc_cgroups_write_settings (ScCgroups *cgroups, const char *const *settings,
+                                           const char *const *values, guint n, GError **error);
+/* Writes the old values back, in reverse order. A file whose old value could not be read (a
+ * write-only file) is left as it is. Goes on past failures and reports the first. */
+gboolean sc_cgroup_writes_undo (ScCgroupWrites *writes, GError **error);
+void sc_cgroup_writes_free (ScCgroupWrites *writes);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScCgroupWrites, sc_cgroup_writes_free)
+
+/* A set of directories given by hand (controllers[i] -> dirs[i]; "" for the v2 directory),
+ * for tests. */
+ScCgroups *sc_cgroups_new_from_dirs (const char *const *controllers, const char *const *dirs,
+                                     guint n);

@@ -13,6 +13,7 @@
 #include <lxc/attach_options.h>
 #include <lxc/lxccontainer.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -91,8 +92,23 @@ own_pidfd (int fd, gboolean own)
   G_UNLOCK (owned_pidfds);
 }
 
+/* The PID a pidfd refers to (its fdinfo's "Pid:" line), -1 if unknown or dead. */
+static pid_t
+pidfd_target (int fd)
+{
+  char path[64];
+  g_autofree char *info = NULL;
+  const char *line;
+
+  g_snprintf (path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  if (!g_file_get_contents (path, &info, NULL, NULL)
+      || (line = strstr (info, "\nPid:")) == NULL)
+    return -1;
+  return (pid_t) strtol (line + strlen ("\nPid:"), NULL, 10);
+}
+
 void
-sc_container_close_leaked_pidfds (void)
+sc_container_close_leaked_pidfds (pid_t init_pid)
 {
   g_autoptr (GDir) d = g_dir_open ("/proc/self/fd", 0, NULL);
   g_autoptr (GArray) leaked = g_array_new (FALSE, FALSE, sizeof (int));
@@ -115,7 +131,8 @@ sc_container_close_leaked_pidfds (void)
       if (n <= 0)
         continue;
       link[n] = '\0';
-      if (strcmp (link, "anon_inode:[pidfd]") == 0)
+      /* only pidfds of this init: GLib's child watches hold pidfds of attached processes */
+      if (strcmp (link, "anon_inode:[pidfd]") == 0 && pidfd_target (fd) == init_pid)
         g_array_append_val (leaked, fd);
     }
   G_UNLOCK (owned_pidfds);
@@ -427,6 +444,15 @@ stop (LxcContainer *lxc, const char *name, guint timeout, GError **error)
   return TRUE;
 }
 
+static void
+set_exists_error (ScContainer *c, GError **error)
+{
+  g_set_error (error, SC_ERROR, SC_ERROR_LXC,
+               "a container named %s exists already in %s (left by something else than this "
+               "agent; restarting the agent removes stale SC-* containers)",
+               c->name, c->runtime->lxcpath);
+}
+
 ScContainer *
 sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions *options,
                      GError **error)
@@ -445,18 +471,22 @@ sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions 
       return NULL;
     }
 
+  /* Checked before liblxc sees the name too: lxc_container_new of an existing container loads
+   * its config and leaves a lock file under /run/lxc/lock that is not ours to remove. */
+  if (g_file_test (c->dir, G_FILE_TEST_EXISTS))
+    {
+      set_exists_error (c, error);
+      return NULL;
+    }
   c->lxc = lxc_container_new (c->name, runtime->lxcpath);
   if (c->lxc == NULL)
     {
       g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not allocate %s", c->name);
       return NULL;
     }
-  if (c->lxc->is_defined (c->lxc) || g_file_test (c->dir, G_FILE_TEST_EXISTS))
+  if (c->lxc->is_defined (c->lxc))
     {
-      g_set_error (error, SC_ERROR, SC_ERROR_LXC,
-                   "a container named %s exists already in %s (left by something else than "
-                   "this agent; restarting the agent removes stale SC-* containers)",
-                   c->name, runtime->lxcpath);
+      set_exists_error (c, error);
       return NULL;
     }
 
@@ -667,15 +697,19 @@ open_output (const char *output_file, GError **error)
       return -1;
     }
   else
-    fd = open (output_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+    /* O_NONBLOCK: a FIFO without a reader must not block the worker (ENXIO instead) */
+    fd = open (output_file,
+               O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
                0644);
   if (fd < 0)
     {
       int e = errno;
       g_set_error (error, SC_ERROR, SC_ERROR_BAD_PATH, "cannot open output file %s: %s",
-                   output_file, g_strerror (e));
+                   output_file, e == ENXIO ? "a FIFO without a reader" : g_strerror (e));
       return -1;
     }
+  /* the process gets ordinary blocking writes */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
 
@@ -740,7 +774,7 @@ sc_container_execute (ScContainer *c, char **argv, const char *cwd, const char *
   options.stderr_fd = out;
 
   ret = c->lxc->attach (c->lxc, exec_in_container, argv, &options, &pid);
-  sc_container_close_leaked_pidfds ();
+  sc_container_close_leaked_pidfds (c->init_pid);
   if (ret < 0 || pid <= 0)
     {
       g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not attach to %s to run %s", c->name,

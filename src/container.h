@@ -98,5 +98,6 @@ gboolean sc_container_destroy (ScContainer *container, GError **error);
 guint sc_container_cleanup_stale (const ScRuntime *runtime);
 
 /* Closes pidfds that liblxc leaked into the agent (attach leaks one of the container's init
- * per call), keeping the containers' own. */
-void sc_container_close_leaked_pidfds (void);
+ * per call): pidfds of init_pid, keeping the containers' own. Every other pidfd (GLib's child
+ * watches of Execute'd processes) stays open. */
+void sc_container_close_leaked_pidfds (pid_t init_pid);

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "service.h"
+#include "util.h"
 
 #define SC_BUS_NAME "com.pelagicore.SoftwareContainerAgent"
 
@@ -22,30 +23,6 @@ typedef struct {
   gboolean stopping;
   int exit_code;
 } App;
-
-/* sc-init sits beside the binary in a build tree, else in the installed libexec dir. */
-static char *
-find_init (const char *argv0)
-{
-  g_autofree char *self = NULL;
-
-  if (strchr (argv0, '/') != NULL)
-    self = realpath (argv0, NULL);
-  else
-    {
-      g_autofree char *found = g_find_program_in_path (argv0);
-      if (found != NULL)
-        self = realpath (found, NULL);
-    }
-  if (self != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *beside = g_build_filename (dir, "sc-init", NULL);
-      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
-        return g_steal_pointer (&beside);
-    }
-  return g_strdup (SC_LIBEXECDIR "/sc-init");
-}
 
 static void
 shutdown_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -155,7 +132,10 @@ main (int argc, char **argv)
       g_printerr ("softwarecontainer-agent: cannot read the agent's cgroups: %s\n", error->message);
       return 1;
     }
-  init_path = find_init (argv[0]);
+  /* sc-init and the other helpers sit beside the binary in a build tree, else in
+   * SC_LIBEXECDIR */
+  sc_helpers_init (argv[0]);
+  init_path = sc_helper_path ("sc-init");
   if (!g_file_test (init_path, G_FILE_TEST_IS_EXECUTABLE))
     {
       g_printerr ("softwarecontainer-agent: the container init %s is missing\n", init_path);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -195,4 +196,36 @@ sc_remove_tree (const char *path, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* Set once by main() before any thread starts; read-only afterwards. */
+static char *helpers_self_dir;
+
+void
+sc_helpers_init (const char *argv0)
+{
+  g_autofree char *self = NULL;
+
+  if (strchr (argv0, '/') != NULL)
+    self = realpath (argv0, NULL);
+  else
+    {
+      g_autofree char *found = g_find_program_in_path (argv0);
+      if (found != NULL)
+        self = realpath (found, NULL);
+    }
+  g_free (helpers_self_dir);
+  helpers_self_dir = self != NULL ? g_path_get_dirname (self) : NULL;
+}
+
+char *
+sc_helper_path (const char *name)
+{
+  if (helpers_self_dir != NULL)
+    {
+      g_autofree char *beside = g_build_filename (helpers_self_dir, name, NULL);
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&beside);
+    }
+  return g_build_filename (SC_LIBEXECDIR, name, NULL);
 }

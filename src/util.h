@@ -40,3 +40,10 @@ gboolean sc_write_file (const char *path, const char *data, gssize len, mode_t m
 /* Removes path and everything below it without following symlinks and without crossing into
  * another file system (a mount below path is left alone and reported). A missing path is fine. */
 gboolean sc_remove_tree (const char *path, GError **error);
+
+/* Helper programs of the agent (sc-init, softwarecontainer-dbus-proxy) sit beside the agent's
+ * binary in a build tree, else in SC_LIBEXECDIR. sc_helpers_init records the directory of the
+ * agent's binary from argv[0] (resolved as the shell would); main() calls it once, before any
+ * thread starts. sc_helper_path returns where `name` is (g_free). */
+void sc_helpers_init (const char *argv0);
+char *sc_helper_path (const char *name);

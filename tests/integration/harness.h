@@ -101,3 +101,10 @@ char *h_read (const char *path);
 /* The leak check run by sc_test_teardown; callable in a test too. Fails the test naming
  * every trace of a container left on the host. */
 void h_assert_host_clean (void);
+
+/* A second private dbus-daemon, session-like (anyone may own names and talk; message limits at
+ * the protocol's maximum), for the D-Bus gateway's tests. Sets DBUS_SESSION_BUS_ADDRESS in this
+ * process's environment, so that an agent started afterwards (h_agent_start) inherits it;
+ * returns the address. It dies with the test process; h_session_bus_stop stops it earlier. */
+const char *h_session_bus_start (void);
+void h_session_bus_stop (void);

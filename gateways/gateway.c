@@ -182,6 +182,15 @@ sc_gateway_set_apply (ScGatewaySet *set, GPtrArray *configs, const ScGatewayCont
         continue;
       if (!ops->apply (set->state[applied], t.changes[applied], ctx, error))
         {
+          /* A config that parsed but could not be applied is the gateway's failure on this
+           * host (SetCapabilities' "Gateway error"), whatever went wrong underneath. */
+          if (error != NULL && *error != NULL
+              && !g_error_matches (*error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG)
+              && !g_error_matches (*error, SC_ERROR, SC_ERROR_BAD_STATE))
+            {
+              (*error)->domain = SC_ERROR;
+              (*error)->code = SC_ERROR_GATEWAY_FAILED;
+            }
           g_prefix_error (error, "gateway '%s': ", ops->id);
           while (applied-- > 0)
             if (t.changes[applied] != NULL && built_gateways[applied]->revert != NULL)

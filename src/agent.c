@@ -10,6 +10,7 @@
 #include <glib-unix.h>
 #include <lxc/lxccontainer.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cmdline.h"
@@ -158,6 +159,34 @@ find_seccomp_profile (void)
   return NULL;
 }
 
+/* The shared-mounts dir holds what containers see of the host's gateways (and, with write
+ * buffers, what apps wrote): only root may be able to change it. */
+static gboolean
+check_shared_mounts_dir (const char *dir, GError **error)
+{
+  struct stat st;
+
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    {
+      sc_set_errno_error (error, errno, "shared-mounts-dir %s: cannot create it", dir);
+      return FALSE;
+    }
+  if (lstat (dir, &st) < 0)
+    {
+      sc_set_errno_error (error, errno, "shared-mounts-dir %s", dir);
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0)
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM,
+                   "shared-mounts-dir %s must be a directory (not a symlink) owned by root and "
+                   "writable only by root (owner uid %u, mode %04o)",
+                   dir, (guint) st.st_uid, (guint) (st.st_mode & 07777));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 ScAgent *
 sc_agent_new (const ScConfig *config, const char *init_path, GError **error)
 {
@@ -177,8 +206,18 @@ sc_agent_new (const ScConfig *config, const char *init_path, GError **error)
   agent->runtime.seccomp_profile = g_strdup (find_seccomp_profile ());
   agent->runtime.shutdown_timeout = (guint) config->shutdown_timeout;
   if (agent->runtime.seccomp_profile == NULL)
-    g_warning ("LXC's default seccomp profile (common.seccomp) is not installed: containers run "
-               "without a seccomp filter");
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC,
+                   "LXC's default seccomp profile (common.seccomp, Debian package liblxc-common) "
+                   "is not installed; containers must not run without it");
+      sc_agent_free (agent);
+      return NULL;
+    }
+  if (!check_shared_mounts_dir (config->shared_mounts_dir, error))
+    {
+      sc_agent_free (agent);
+      return NULL;
+    }
 
   agent->manifests = sc_manifest_store_new ();
   agent->default_manifests = sc_manifest_store_new ();
@@ -207,8 +246,8 @@ sc_agent_free (ScAgent *agent)
   if (agent == NULL)
     return;
   sc_worker_free (agent->worker);
-  g_hash_table_unref (agent->entries);
-  g_ptr_array_unref (agent->runtime.default_configs);
+  g_clear_pointer (&agent->entries, g_hash_table_unref);
+  g_clear_pointer (&agent->runtime.default_configs, g_ptr_array_unref);
   sc_manifest_store_free (agent->manifests);
   sc_manifest_store_free (agent->default_manifests);
   g_free (agent->runtime.lxcpath);

@@ -444,6 +444,33 @@ stop (LxcContainer *lxc, const char *name, guint timeout, GError **error)
   return TRUE;
 }
 
+/* A failed Create removes the container's directory and with it LXC's log: keep LXC's own
+ * words. The log goes to the agent's log, its last error line into the message. */
+static void
+add_lxc_log_reason (ScContainer *c, GError **error)
+{
+  g_autofree char *path = g_build_filename (c->dir, "lxc.log", NULL);
+  g_autofree char *log = NULL;
+  g_auto (GStrv) lines = NULL;
+  const char *reason = NULL;
+  char *old;
+
+  if (!g_file_get_contents (path, &log, NULL, NULL) || log[0] == '\0')
+    return;
+  g_warning ("LXC's log of the failed Create of %s:\n%s", c->name, log);
+  lines = g_strsplit (log, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    if (strstr (*l, " ERROR ") != NULL)
+      reason = *l;
+  if (reason == NULL || error == NULL || *error == NULL)
+    return;
+  /* "lxc SC-0 20261123... ERROR start - ...": keep what follows the level */
+  reason = strstr (reason, " ERROR ") + strlen (" ERROR ");
+  old = (*error)->message;
+  (*error)->message = g_strdup_printf ("%s; LXC said: %s", old, reason);
+  g_free (old);
+}
+
 static void
 set_exists_error (ScContainer *c, GError **error)
 {
@@ -517,6 +544,7 @@ sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions 
   return g_steal_pointer (&c);
 
 fail:
+  add_lxc_log_reason (c, error);
   if (!stop (c->lxc, c->name, 0, &cleanup_error)
       || (made_dir && !remove_traces (runtime, c->name, c->lxc, &cleanup_error)))
     g_warning ("cleanup after the failed Create of %s: %s", c->name, cleanup_error->message);
@@ -683,11 +711,15 @@ check_cwd (ScContainer *c, const char *cwd, GError **error)
   return TRUE;
 }
 
+/* Opens the output file for appending; *created tells whether this call made it, so that a
+ * failed Execute can remove it again. */
 static int
-open_output (const char *output_file, GError **error)
+open_output (const char *output_file, gboolean *created, GError **error)
 {
+  const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
   int fd;
 
+  *created = FALSE;
   if (output_file == NULL || output_file[0] == '\0')
     fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
   else if (output_file[0] != '/')
@@ -697,10 +729,14 @@ open_output (const char *output_file, GError **error)
       return -1;
     }
   else
-    /* O_NONBLOCK: a FIFO without a reader must not block the worker (ENXIO instead) */
-    fd = open (output_file,
-               O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-               0644);
+    {
+      /* O_NONBLOCK: a FIFO without a reader must not block the worker (ENXIO instead) */
+      fd = open (output_file, flags | O_CREAT | O_EXCL, 0644);
+      if (fd >= 0)
+        *created = TRUE;
+      else if (errno == EEXIST)
+        fd = open (output_file, flags);
+    }
   if (fd < 0)
     {
       int e = errno;
@@ -725,12 +761,16 @@ sc_container_execute (ScContainer *c, char **argv, const char *cwd, const char *
   lxc_attach_options_t options = LXC_ATTACH_OPTIONS_DEFAULT;
   sc_autofd out = -1;
   sc_autofd in = -1;
+  gboolean created_output = FALSE;
   GHashTableIter iter;
   gpointer key, value;
   pid_t pid = -1;
   int ret;
 
-  if (!sc_container_check_usable (c, error) || !apply_defaults_if_needed (c, error))
+  /* Checks that cannot depend on the default capabilities come first, so that a call they
+   * refuse changes nothing. The working directory may be one that a default capability's
+   * mount provides: it is checked after the defaults are applied (which then stay applied). */
+  if (!sc_container_check_usable (c, error))
     return -1;
   if (cwd == NULL || cwd[0] == '\0')
     cwd = "/";
@@ -740,9 +780,7 @@ sc_container_execute (ScContainer *c, char **argv, const char *cwd, const char *
                    "working directory '%s' is not an absolute path", cwd);
       return -1;
     }
-  if (!check_cwd (c, cwd, error))
-    return -1;
-  out = open_output (output_file, error);
+  out = open_output (output_file, &created_output, error);
   if (out < 0)
     return -1;
   /* never fd 0: liblxc would set SIGINT and SIGQUIT to ignored in the agent itself */
@@ -750,8 +788,10 @@ sc_container_execute (ScContainer *c, char **argv, const char *cwd, const char *
   if (in < 0)
     {
       sc_set_errno_error (error, errno, "/dev/null");
-      return -1;
+      goto fail;
     }
+  if (!apply_defaults_if_needed (c, error) || !check_cwd (c, cwd, error))
+    goto fail;
 
   sc_gateway_set_environment (c->gateways, full_env);
   if (env != NULL)
@@ -779,10 +819,15 @@ sc_container_execute (ScContainer *c, char **argv, const char *cwd, const char *
     {
       g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not attach to %s to run %s", c->name,
                    argv[0]);
-      return -1;
+      goto fail;
     }
   g_debug ("%s: started %s as pid %d", c->name, argv[0], (int) pid);
   return pid;
+
+fail:
+  if (created_output && unlink (output_file) < 0)
+    g_debug ("cannot remove %s: %s", output_file, g_strerror (errno));
+  return -1;
 }
 
 /* ---- Suspend / Resume -------------------------------------------------------------------- */
@@ -981,19 +1026,24 @@ guint
 sc_container_cleanup_stale (const ScRuntime *runtime)
 {
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  const char *const dirs[] = { runtime->lxcpath, runtime->shared_mounts_dir };
+  g_autofree char *lock_dir = g_strdup_printf ("/run/lxc/lock%s", runtime->lxcpath);
+  const char *const dirs[] = { runtime->lxcpath, runtime->shared_mounts_dir, lock_dir };
   GHashTableIter iter;
   gpointer name;
 
-  /* a stale container shows up in lxcpath, or (half made) only in the shared-mounts dir */
+  /* A stale container shows up in lxcpath, or (half made) only in the shared-mounts dir, or
+   * only as liblxc's lock file ".SC-<id>". */
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
     {
       g_autoptr (GDir) d = g_dir_open (dirs[i], 0, NULL);
       const char *entry;
 
       while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
-        if (is_our_name (entry))
-          g_hash_table_add (names, g_strdup (entry));
+        {
+          const char *n = entry[0] == '.' && dirs[i] == lock_dir ? entry + 1 : entry;
+          if (is_our_name (n))
+            g_hash_table_add (names, g_strdup (n));
+        }
     }
   g_hash_table_iter_init (&iter, names);
   while (g_hash_table_iter_next (&iter, &name, NULL))

@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "cgroup.h"
@@ -13,6 +16,9 @@
 #include "util.h"
 
 #define SC_BUS_NAME "com.pelagicore.SoftwareContainerAgent"
+/* One agent per host: every agent removes the SC-* containers it finds at startup, so a second
+ * one would destroy the first one's containers before it even reached the bus. */
+#define SC_AGENT_LOCK "/run/softwarecontainer-agent.lock"
 
 typedef struct {
   GMainLoop *loop;
@@ -23,6 +29,40 @@ typedef struct {
   gboolean stopping;
   int exit_code;
 } App;
+
+/* Takes the host-wide agent lock for the life of the process; the fd stays open (close-on-exec). */
+static gboolean
+take_agent_lock (GError **error)
+{
+  int fd = open (SC_AGENT_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  char pid[32];
+
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot open %s: %s",
+                   SC_AGENT_LOCK, g_strerror (errno));
+      return FALSE;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      int e = errno;
+      char other[32] = "";
+      ssize_t n = pread (fd, other, sizeof other - 1, 0);
+
+      if (n > 0)
+        other[strcspn (other, "\n")] = '\0';
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+                   "another softwarecontainer-agent is running on this host%s%s%s (it holds %s); "
+                   "one agent serves " SC_BUS_NAME " and manages the SC-* containers of a host",
+                   n > 0 ? " (pid " : "", n > 0 ? other : "", n > 0 ? ")" : "", SC_AGENT_LOCK);
+      close (fd);
+      return FALSE;
+    }
+  g_snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
+  if (ftruncate (fd, 0) < 0 || pwrite (fd, pid, strlen (pid), 0) < 0)
+    g_debug ("cannot record the pid in %s", SC_AGENT_LOCK);
+  return TRUE;
+}
 
 static void
 shutdown_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -108,6 +148,11 @@ main (int argc, char **argv)
 
   config = sc_config_parse (argc, argv, SC_DEFAULT_CONFIG_PATH, &error);
   if (config == NULL)
+    {
+      g_printerr ("softwarecontainer-agent: %s\n", error->message);
+      return 1;
+    }
+  if (!take_agent_lock (&error))
     {
       g_printerr ("softwarecontainer-agent: %s\n", error->message);
       return 1;

@@ -24,8 +24,6 @@ struct ScService {
   GDBusConnection *connection;
   ScSoftwareContainerAgent *skeleton;
   GHashTable *callers; /* unique name -> GINT_TO_POINTER (1 allowed, 2 refused) */
-  gboolean has_group;
-  gid_t group;
 };
 
 /* One pending call: the invocation to answer once the agent is done. */
@@ -84,6 +82,20 @@ uid_in_group (uid_t uid, gid_t group)
   return FALSE;
 }
 
+/* The group whose members may call, looked up for each new caller (an integrator may create
+ * it while the agent runs). */
+static gboolean
+caller_group (gid_t *gid)
+{
+  struct group grp, *result = NULL;
+  char buf[4096];
+
+  if (getgrnam_r (SC_CALLER_GROUP, &grp, buf, sizeof buf, &result) != 0 || result == NULL)
+    return FALSE;
+  *gid = grp.gr_gid;
+  return TRUE;
+}
+
 /* Asks the bus who `sender` is. Unique names are never reused on a bus, so the verdict is
  * cached (bounded). */
 static gboolean
@@ -94,6 +106,7 @@ caller_allowed (ScService *service, const char *sender)
   g_autoptr (GError) error = NULL;
   gpointer cached = g_hash_table_lookup (service->callers, sender);
   guint32 uid;
+  gid_t group;
   gboolean allowed = FALSE;
 
   if (cached != NULL)
@@ -116,7 +129,7 @@ caller_allowed (ScService *service, const char *sender)
     return FALSE;
   if (uid == 0)
     allowed = TRUE;
-  else if (service->has_group)
+  else if (caller_group (&group))
     {
       g_autoptr (GVariant) gids = g_variant_lookup_value (creds, "UnixGroupIDs",
                                                           G_VARIANT_TYPE ("au"));
@@ -125,11 +138,11 @@ caller_allowed (ScService *service, const char *sender)
           gsize n = 0;
           const guint32 *g = g_variant_get_fixed_array (gids, &n, sizeof (guint32));
           for (gsize i = 0; i < n; i++)
-            if (g[i] == service->group)
+            if (g[i] == group)
               allowed = TRUE;
         }
       else
-        allowed = uid_in_group (uid, service->group);
+        allowed = uid_in_group (uid, group);
     }
 
   if (g_hash_table_size (service->callers) >= SC_CALLER_CACHE_MAX)
@@ -288,17 +301,10 @@ ScService *
 sc_service_new (ScAgent *agent, GDBusConnection *connection, GError **error)
 {
   ScService *s = g_new0 (ScService, 1);
-  struct group grp, *result = NULL;
-  char buf[4096];
 
   s->agent = agent;
   s->connection = g_object_ref (connection);
   s->callers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (getgrnam_r (SC_CALLER_GROUP, &grp, buf, sizeof buf, &result) == 0 && result != NULL)
-    {
-      s->has_group = TRUE;
-      s->group = grp.gr_gid;
-    }
 
   s->skeleton = sc_software_container_agent_skeleton_new ();
   g_signal_connect (s->skeleton, "g-authorize-method", G_CALLBACK (authorize_method_cb), s);

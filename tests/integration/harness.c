@@ -570,7 +570,7 @@ h_list (guint *n)
   const gint32 *ids = g_variant_get_fixed_array (a, &len, sizeof (gint32));
 
   *n = (guint) len;
-  return g_memdup2 (ids, len * sizeof (gint32) + 1);
+  return g_memdup2 (ids, (len + 1) * sizeof (gint32)); /* never a zero-size copy */
 }
 
 static GVariant *

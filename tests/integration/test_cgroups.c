@@ -293,7 +293,7 @@ START_TEST (later_gateway_failure_restores)
   h_write_manifest (FALSE, "both.json", manifest);
   h_agent_start (NULL);
   id = h_create ("[]");
-  msg = set_caps_fails ("BadPath", id, STRV ("test.both"));
+  msg = set_caps_fails ("GatewayFailed", id, STRV ("test.both"));
   assert_contains (msg, "/dev/null");
   assert_cg (id, "memory", "memory.limit_in_bytes", UNLIMITED);
   h_set_capabilities (id, STRV ("test.limit"));

@@ -352,7 +352,7 @@ START_TEST (later_gateway_failure_takes_back)
   id = h_create ("[]");
   before = devices_list (id);
   st = stat_inside (id, "/dev/zero");
-  msg = set_caps_fails ("BadPath", id, STRV ("test.both"));
+  msg = set_caps_fails ("GatewayFailed", id, STRV ("test.both"));
   assert_contains (msg, "/dev/null");
 
   /* the node and the directory it made are gone, /dev/zero has its mode back, the grant too */

@@ -318,26 +318,27 @@ START_TEST (second_agent_cannot_own_the_name)
   const char *args[] = { "-c", h->config_file, NULL };
   g_autofree char *output = NULL;
   g_autofree char *text = NULL;
-  guint n;
-  g_autofree int *ids = NULL;
-  int status, id;
+  int status, id, live, pid;
 
   h_agent_start (NULL);
-  /* The first agent has no container now, on purpose: a second agent, like any agent, destroys
-   * every SC-* container in lxcpath at startup, before it tries to take the bus name (agent.md,
-   * "Life of the agent"), so it would destroy the first agent's containers. Only the name
-   * conflict is what this test is about. */
-  ids = h_list (&n);
-  ck_assert_uint_eq (n, 0);
+  /* The first agent has a container with a running process: a second agent must refuse to
+   * start before it touches anything (every agent removes stale SC-* containers at startup,
+   * so without the host-wide agent lock it would destroy this one). */
+  live = h_create ("[]");
+  pid = h_execute (live, "sleep 1000", "/", NULL, NULL);
   status = h_agent_run_to_exit (args, NULL, 10000, &output);
   assert_failed_fast (status, output);
   assert_contains (output, AGENT_NAME);
+  assert_contains (output, "another softwarecontainer-agent is running");
 
-  /* the first agent still serves */
-  id = h_create ("[]");
-  text = h_run_ok (id, "echo still here");
+  /* the first agent still serves, and its container and process were not touched */
+  ck_assert_int_eq (kill (pid, 0), 0);
+  text = h_run_ok (live, "echo still here");
   ck_assert_str_eq (text, "still here\n");
+  id = h_create ("[]");
   h_destroy (id);
+  h_destroy (live);
+  ck_assert_uint_eq (h_wait_exit (live, pid, 10000), 143);
 }
 END_TEST
 

@@ -444,6 +444,60 @@ stop (LxcContainer *lxc, const char *name, guint timeout, GError **error)
   return TRUE;
 }
 
+/* Below the (new, empty) container directory: the host-side directories, the root file
+ * system and the LXC config, saved. Nothing is started. */
+static gboolean
+define (ScContainer *c, GError **error)
+{
+  g_autoptr (GPtrArray) mount_entries = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *rootfs = g_build_filename (c->dir, "rootfs", NULL);
+
+  if (g_mkdir_with_parents (c->runtime->shared_mounts_dir, 0755) < 0
+      || mkdir (c->host_dir, 0700) < 0 || mkdir (c->gateways_dir, 0755) < 0)
+    {
+      sc_set_errno_error (error, errno, "cannot create %s", c->gateways_dir);
+      return FALSE;
+    }
+  if (!sc_rootfs_create (rootfs, mount_entries, error) || !configure (c, mount_entries, error))
+    return FALSE;
+  if (!c->lxc->save_config (c->lxc, NULL))
+    {
+      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not save the config of %s", c->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+sc_container_define_only (const ScRuntime *runtime, const char *name, GError **error)
+{
+  g_autoptr (ScContainer) c = container_alloc (runtime, -1);
+
+  g_free (c->name);
+  g_free (c->dir);
+  g_free (c->host_dir);
+  g_free (c->gateways_dir);
+  c->name = g_strdup (name);
+  c->dir = g_build_filename (runtime->lxcpath, c->name, NULL);
+  c->host_dir = g_build_filename (runtime->shared_mounts_dir, c->name, NULL);
+  c->gateways_dir = g_build_filename (c->host_dir, "gateways", NULL);
+  c->lxc = lxc_container_new (c->name, runtime->lxcpath);
+  if (c->lxc == NULL || mkdir (c->dir, 0700) < 0)
+    {
+      sc_set_errno_error (error, errno, "cannot create %s", c->dir);
+      return FALSE;
+    }
+  return define (c, error);
+}
+
+gboolean
+sc_container_remove_traces (const ScRuntime *runtime, const char *name, GError **error)
+{
+  g_autoptr (LxcContainer) lxc = lxc_container_new (name, runtime->lxcpath);
+
+  return (lxc == NULL || stop (lxc, name, 0, error)) && remove_traces (runtime, name, lxc, error);
+}
+
 /* A failed Create removes the container's directory and with it LXC's log: keep LXC's own
  * words. The log goes to the agent's log, its last error line into the message. */
 static void
@@ -485,8 +539,6 @@ sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions 
                      GError **error)
 {
   g_autoptr (ScContainer) c = container_alloc (runtime, id);
-  g_autoptr (GPtrArray) mount_entries = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *rootfs = g_build_filename (c->dir, "rootfs", NULL);
   g_autoptr (GError) cleanup_error = NULL;
   gboolean made_dir = FALSE;
 
@@ -523,19 +575,8 @@ sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions 
       return NULL;
     }
   made_dir = TRUE;
-  if (g_mkdir_with_parents (runtime->shared_mounts_dir, 0755) < 0 || mkdir (c->host_dir, 0700) < 0
-      || mkdir (c->gateways_dir, 0755) < 0)
-    {
-      sc_set_errno_error (error, errno, "cannot create %s", c->gateways_dir);
-      goto fail;
-    }
-  if (!sc_rootfs_create (rootfs, mount_entries, error) || !configure (c, mount_entries, error))
+  if (!define (c, error))
     goto fail;
-  if (!c->lxc->save_config (c->lxc, NULL))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not save the config of %s", c->name);
-      goto fail;
-    }
   if (!start (c, error))
     goto fail;
 

@@ -97,6 +97,13 @@ gboolean sc_container_destroy (ScContainer *container, GError **error);
  * Returns the number removed; failures are logged. */
 guint sc_container_cleanup_stale (const ScRuntime *runtime);
 
+/* For measurements of the agent against liblxc itself (bench/): makes the LXC container `name`
+ * exactly as Create does (root file system, host-side directories, LXC config, saved) without
+ * starting it or registering it with the agent. sc_container_remove_traces stops such a
+ * container and removes everything of it, as Destroy does. */
+gboolean sc_container_define_only (const ScRuntime *runtime, const char *name, GError **error);
+gboolean sc_container_remove_traces (const ScRuntime *runtime, const char *name, GError **error);
+
 /* Closes pidfds that liblxc leaked into the agent (attach leaks one of the container's init
  * per call): pidfds of init_pid, keeping the containers' own. Every other pidfd (GLib's child
  * watches of Execute'd processes) stays open. */

@@ -28,9 +28,10 @@
 #include <string.h>
 
 #include "error.h"
+#include "gateway-config.h"
 #include "json.h"
 
-static const char *const cgroups_item_keys[] = { "setting", "value" };
+static const char *const cgroups_item_keys[] = { "setting", "value", NULL };
 
 /* Controllers whose files belong to the agent or to another gateway. */
 static const char *const cgroups_refused_controllers[] = { "cgroup", "devices", "freezer" };
@@ -110,55 +111,6 @@ cgroups_rule (const char *setting)
     if (strcmp (setting, cgroups_rules[i].setting) == 0)
       return cgroups_rules[i].rule;
   return MERGE_LAST;
-}
-
-static gboolean
-cgroups_check_keys (JsonObject *item, const char *where, GError **error)
-{
-  g_autoptr (GList) members = json_object_get_members (item);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      gboolean known = FALSE;
-
-      for (guint k = 0; k < G_N_ELEMENTS (cgroups_item_keys) && !known; k++)
-        known = strcmp (l->data, cgroups_item_keys[k]) == 0;
-      if (!known)
-        {
-          g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                       "%s: unknown key '%s' (known: setting, value)", where,
-                       (const char *) l->data);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-static const char *
-cgroups_get_string (JsonObject *item, const char *key, const char *where, GError **error)
-{
-  JsonNode *node = json_object_get_member (item, key);
-  const char *text = NULL;
-
-  if (node == NULL)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: '%s' is missing", where, key);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: '%s' must be a string, not %s", where, key, sc_json_type_name (node));
-      return NULL;
-    }
-  text = json_node_get_string (node);
-  if (text[0] == '\0')
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: '%s' must not be empty", where,
-                   key);
-      return NULL;
-    }
-  return text;
 }
 
 /* "<controller>.<key>" of [a-z0-9_.], at most NAME_MAX long, no "..", not ending in '.', and
@@ -335,22 +287,13 @@ cgroups_parse_value (CgroupsSetting *s, const char *value, const char *where, GE
 }
 
 static CgroupsSetting *
-cgroups_parse_item (JsonNode *node, const char *where, GError **error)
+cgroups_parse_item (JsonObject *item, const char *where, GError **error)
 {
-  JsonObject *item = NULL;
   const char *setting = NULL, *value = NULL;
   CgroupsSetting *s = NULL;
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: must be an object, not %s",
-                   where, sc_json_type_name (node));
-      return NULL;
-    }
-  item = json_node_get_object (node);
-  if (!cgroups_check_keys (item, where, error)
-      || (setting = cgroups_get_string (item, "setting", where, error)) == NULL
-      || (value = cgroups_get_string (item, "value", where, error)) == NULL
+  if (!sc_gateway_item_string (item, "setting", TRUE, TRUE, where, &setting, error)
+      || !sc_gateway_item_string (item, "value", TRUE, TRUE, where, &value, error)
       || !cgroups_check_setting (setting, where, error))
     return NULL;
   s = g_new0 (CgroupsSetting, 1);
@@ -391,52 +334,36 @@ cgroups_merge (CgroupsSet *change, GHashTable *by_name, CgroupsSetting *s)
   cgroups_setting_free (s);
 }
 
+/* gateway.c configures cgroups once per container, so the state holds nothing here. */
+typedef struct {
+  CgroupsSet *change;
+  GHashTable *by_name;
+} CgroupsMerge;
+
 static gboolean
-cgroups_merge_config (CgroupsSet *change, GHashTable *by_name, const ScGatewayConfig *config,
-                      GError **error)
+cgroups_merge_item (JsonObject *item, const char *where, gpointer data, GError **error)
 {
-  g_autofree char *describe = sc_gateway_config_describe (config);
-  JsonArray *items = NULL;
-  guint n_items = 0;
+  CgroupsMerge *m = data;
+  CgroupsSetting *s = cgroups_parse_item (item, where, error);
 
-  if (config->config == NULL || !JSON_NODE_HOLDS_ARRAY (config->config))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: the cgroups config must be a JSON array, not %s", describe,
-                   config->config != NULL ? sc_json_type_name (config->config) : "nothing");
-      return FALSE;
-    }
-  items = json_node_get_array (config->config);
-  n_items = json_array_get_length (items);
-  if (n_items == 0)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: the cgroups config is an empty array", describe);
-      return FALSE;
-    }
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autofree char *where = g_strdup_printf ("%s item %u", describe, i);
-      CgroupsSetting *s = cgroups_parse_item (json_array_get_element (items, i), where, error);
-
-      if (s == NULL)
-        return FALSE;
-      cgroups_merge (change, by_name, s);
-    }
+  if (s == NULL)
+    return FALSE;
+  cgroups_merge (m->change, m->by_name, s);
   return TRUE;
 }
 
-/* gateway.c configures cgroups once per container, so the state holds nothing here. */
 static gpointer
 cgroups_prepare (gpointer state, GPtrArray *configs, GError **error)
 {
   g_autoptr (CgroupsChange) change = cgroups_set_new ();
   g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
   const CgroupsSetting *limit = NULL, *memsw = NULL;
+  CgroupsMerge merge;
 
-  for (guint i = 0; i < configs->len; i++)
-    if (!cgroups_merge_config (change, by_name, g_ptr_array_index (configs, i), error))
-      return NULL;
+  merge = (CgroupsMerge){ change, by_name };
+  if (!sc_gateway_config_foreach_item (configs, "cgroups", cgroups_item_keys, cgroups_merge_item,
+                                       &merge, error))
+    return NULL;
   limit = g_hash_table_lookup (by_name, "memory.limit_in_bytes");
   memsw = g_hash_table_lookup (by_name, "memory.memsw.limit_in_bytes");
   if (limit != NULL && memsw != NULL && memsw->number < limit->number)

@@ -41,6 +41,7 @@
 #include <sys/sysmacros.h>
 
 #include "error.h"
+#include "gateway-config.h"
 #include "json.h"
 #include "mount.h"
 #include "util.h"
@@ -49,7 +50,7 @@
 #define SYS_fchmodat2 452
 #endif
 
-static const char *const devicenode_item_keys[] = { "name", "mode" };
+static const char *const devicenode_item_keys[] = { "name", "mode", NULL };
 
 #define DEV_PREFIX "/dev/"
 #define NO_MODE (-1)
@@ -188,27 +189,6 @@ merge_modes (int a, int b)
 
 /* ---- prepare ------------------------------------------------------------------------------ */
 
-static gboolean
-devicenode_check_keys (JsonObject *item, const char *where, GError **error)
-{
-  g_autoptr (GList) members = json_object_get_members (item);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      gboolean known = FALSE;
-
-      for (guint k = 0; k < G_N_ELEMENTS (devicenode_item_keys) && !known; k++)
-        known = strcmp (l->data, devicenode_item_keys[k]) == 0;
-      if (!known)
-        {
-          g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                       "%s: unknown key '%s' (known: name, mode)", where, (const char *) l->data);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 /* "0644", "644" or the integer 644: octal digits, at most 0777. */
 static gboolean
 devicenode_parse_mode (JsonNode *node, const char *where, int *mode, GError **error)
@@ -306,41 +286,19 @@ devicenode_check_name (DevNode *node, const char *name, const char *where, GErro
 }
 
 static DevNode *
-devicenode_parse_item (JsonNode *json, const char *where, GError **error)
+devicenode_parse_item (JsonObject *item, const char *where, GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  JsonObject *item = NULL;
-  JsonNode *name = NULL, *mode = NULL;
+  const char *name = NULL;
+  JsonNode *mode = NULL;
   DevNode *node = NULL;
 
-  if (!JSON_NODE_HOLDS_OBJECT (json))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: must be an object, not %s",
-                   where, sc_json_type_name (json));
-      return NULL;
-    }
-  item = json_node_get_object (json);
-  if (!devicenode_check_keys (item, where, error))
+  if (!sc_gateway_item_string (item, "name", TRUE, TRUE, where, &name, error))
     return NULL;
-  name = json_object_get_member (item, "name");
-  if (name == NULL)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: 'name' is missing", where);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (name) || json_node_get_value_type (name) != G_TYPE_STRING
-      || json_node_get_string (name)[0] == '\0')
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: 'name' must be a non-empty string, not %s", where,
-                   sc_json_type_name (name));
-      return NULL;
-    }
   node = g_new0 (DevNode, 1);
   node->mode = NO_MODE;
   node->origin = g_strdup (where);
   mode = json_object_get_member (item, "mode");
-  if (!devicenode_check_name (node, json_node_get_string (name), where, error)
+  if (!devicenode_check_name (node, name, where, error)
       || (mode != NULL && !devicenode_parse_mode (mode, where, &node->mode, error)))
     {
       dev_node_free (node);
@@ -370,55 +328,39 @@ devicenode_merge (DevChange *change, GHashTable *by_name, DevNode *node)
   dev_node_free (node);
 }
 
+/* Merges the configs with each other, then with what the container has already (the gateway is
+ * dynamic): a node it has already stays in the change only if its mode gets more permissive. */
+typedef struct {
+  DevChange *change;
+  GHashTable *by_name;
+} DevMerge;
+
 static gboolean
-devicenode_merge_config (DevChange *change, GHashTable *by_name, const ScGatewayConfig *config,
-                         GError **error)
+devicenode_merge_item (JsonObject *item, const char *where, gpointer data, GError **error)
 {
-  g_autofree char *describe = sc_gateway_config_describe (config);
-  JsonArray *items = NULL;
-  guint n_items = 0;
+  DevMerge *m = data;
+  DevNode *node = devicenode_parse_item (item, where, error);
 
-  if (config->config == NULL || !JSON_NODE_HOLDS_ARRAY (config->config))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: the devicenode config must be a JSON array, not %s", describe,
-                   config->config != NULL ? sc_json_type_name (config->config) : "nothing");
-      return FALSE;
-    }
-  items = json_node_get_array (config->config);
-  n_items = json_array_get_length (items);
-  if (n_items == 0)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: the devicenode config is an empty array", describe);
-      return FALSE;
-    }
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autofree char *where = g_strdup_printf ("%s item %u", describe, i);
-      DevNode *node = devicenode_parse_item (json_array_get_element (items, i), where, error);
-
-      if (node == NULL)
-        return FALSE;
-      devicenode_merge (change, by_name, node);
-    }
+  if (node == NULL)
+    return FALSE;
+  devicenode_merge (m->change, m->by_name, node);
   return TRUE;
 }
 
-/* Merges the configs with each other, then with what the container has already (the gateway is
- * dynamic): a node it has already stays in the change only if its mode gets more permissive. */
 static gpointer
 devicenode_prepare (gpointer data, GPtrArray *configs, GError **error)
 {
   DevState *state = data;
   g_autoptr (DevChange) change = g_new0 (DevChange, 1);
   g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  DevMerge merge;
 
   change->nodes = g_ptr_array_new_with_free_func (dev_node_free);
   change->grants = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < configs->len; i++)
-    if (!devicenode_merge_config (change, by_name, g_ptr_array_index (configs, i), error))
-      return NULL;
+  merge = (DevMerge){ change, by_name };
+  if (!sc_gateway_config_foreach_item (configs, "devicenode", devicenode_item_keys,
+                                       devicenode_merge_item, &merge, error))
+    return NULL;
 
   for (guint i = change->nodes->len; i-- > 0;)
     {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "gateway-config.h"
 #include "json.h"
 
 typedef enum {
@@ -31,7 +32,7 @@ static const struct {
   { "prepend", ENV_MODE_PREPEND },
 };
 
-static const char *const env_item_keys[] = { "name", "value", "mode", "separator" };
+static const char *const env_item_keys[] = { "name", "value", "mode", "separator", NULL };
 
 typedef struct {
   char *name;
@@ -103,80 +104,26 @@ env_set_add (EnvSet *set, const char *name, const char *value)
   return var;
 }
 
-/* A string member of an item: NULL without an error when it is absent and optional. */
-static gboolean
-env_get_string (JsonObject *item, const char *key, gboolean required, gboolean non_empty,
-                const char *where, const char **out, GError **error)
-{
-  JsonNode *node = json_object_get_member (item, key);
-
-  *out = NULL;
-  if (node == NULL)
-    {
-      if (!required)
-        return TRUE;
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: '%s' is missing", where, key);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: '%s' must be a string, not %s",
-                   where, key, sc_json_type_name (node));
-      return FALSE;
-    }
-  *out = json_node_get_string (node);
-  if (non_empty && **out == '\0')
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: '%s' must not be empty", where,
-                   key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-env_check_keys (JsonObject *item, const char *where, GError **error)
-{
-  g_autoptr (GList) members = json_object_get_members (item);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      gboolean known = FALSE;
-
-      for (guint k = 0; k < G_N_ELEMENTS (env_item_keys) && !known; k++)
-        known = strcmp (l->data, env_item_keys[k]) == 0;
-      if (!known)
-        {
-          g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                       "%s: unknown key '%s' (known: name, value, mode, separator)", where,
-                       (const char *) l->data);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 /* Merges one item into the set being built; defs indexes its variables by name. */
+/* What prepare merges into: the variables and, per name, the item that last defined it. */
+typedef struct {
+  EnvSet *set;
+  GHashTable *defs;
+} EnvMerge;
+
 static gboolean
-env_merge_item (EnvSet *set, GHashTable *defs, JsonNode *node, const char *where, GError **error)
+env_merge_item (JsonObject *item, const char *where, gpointer data, GError **error)
 {
-  JsonObject *item = NULL;
+  EnvSet *set = ((EnvMerge *) data)->set;
+  GHashTable *defs = ((EnvMerge *) data)->defs;
   const char *name = NULL, *value = NULL, *mode_word = NULL, *separator = NULL;
   EnvMode mode = ENV_MODE_SET;
   EnvDef *def = NULL;
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: must be an object, not %s", where,
-                   sc_json_type_name (node));
-      return FALSE;
-    }
-  item = json_node_get_object (node);
-  if (!env_check_keys (item, where, error)
-      || !env_get_string (item, "name", TRUE, TRUE, where, &name, error)
-      || !env_get_string (item, "value", TRUE, TRUE, where, &value, error)
-      || !env_get_string (item, "mode", FALSE, FALSE, where, &mode_word, error)
-      || !env_get_string (item, "separator", FALSE, FALSE, where, &separator, error))
+  if (!sc_gateway_item_string (item, "name", TRUE, TRUE, where, &name, error)
+      || !sc_gateway_item_string (item, "value", TRUE, TRUE, where, &value, error)
+      || !sc_gateway_item_string (item, "mode", FALSE, FALSE, where, &mode_word, error)
+      || !sc_gateway_item_string (item, "separator", FALSE, FALSE, where, &separator, error))
     return FALSE;
   if (strpbrk (name, "=\n") != NULL)
     {
@@ -242,38 +189,6 @@ env_merge_item (EnvSet *set, GHashTable *defs, JsonNode *node, const char *where
   return TRUE;
 }
 
-static gboolean
-env_merge_config (EnvSet *set, GHashTable *defs, const ScGatewayConfig *config, GError **error)
-{
-  g_autofree char *describe = sc_gateway_config_describe (config);
-  JsonArray *items = NULL;
-  guint n_items = 0;
-
-  if (config->config == NULL || !JSON_NODE_HOLDS_ARRAY (config->config))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: the env config must be a JSON array, not %s", describe,
-                   config->config != NULL ? sc_json_type_name (config->config) : "nothing");
-      return FALSE;
-    }
-  items = json_node_get_array (config->config);
-  n_items = json_array_get_length (items);
-  if (n_items == 0)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: the env config is an empty array",
-                   describe);
-      return FALSE;
-    }
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autofree char *where = g_strdup_printf ("%s item %u", describe, i);
-
-      if (!env_merge_item (set, defs, json_array_get_element (items, i), where, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static gpointer
 env_state_new (void)
 {
@@ -288,6 +203,7 @@ env_prepare (gpointer state, GPtrArray *configs, GError **error)
   EnvSet *current = state;
   g_autoptr (EnvSet) change = env_set_new ();
   g_autoptr (GHashTable) defs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, env_def_free);
+  EnvMerge merge;
 
   for (guint i = 0; i < current->vars->len; i++)
     {
@@ -297,9 +213,10 @@ env_prepare (gpointer state, GPtrArray *configs, GError **error)
       def->var = env_set_add (change, var->name, var->value);
       g_hash_table_insert (defs, def->var->name, def);
     }
-  for (guint i = 0; i < configs->len; i++)
-    if (!env_merge_config (change, defs, g_ptr_array_index (configs, i), error))
-      return NULL;
+  merge = (EnvMerge){ change, defs };
+  if (!sc_gateway_config_foreach_item (configs, "env", env_item_keys, env_merge_item, &merge,
+                                       error))
+    return NULL;
   return g_steal_pointer (&change);
 }
 

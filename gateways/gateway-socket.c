@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "error.h"
+#include "gateway-config.h"
 #include "json.h"
 #include "rootfs.h"
 #include "util.h"
@@ -52,43 +53,20 @@ open_socket (const char *host_path, const char *what, GError **error)
   return sc_steal_fd (&fd);
 }
 
-static gboolean
-read_switch_item (JsonNode *node, const char *key, const char *where, gboolean *value,
-                  GError **error)
-{
-  JsonObject *item = NULL;
-  JsonNode *member = NULL;
-  g_autoptr (GList) members = NULL;
+typedef struct {
+  const char *key;
+  gboolean any_true;
+} Switch;
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: must be an object, not %s", where,
-                   sc_json_type_name (node));
-      return FALSE;
-    }
-  item = json_node_get_object (node);
-  members = json_object_get_members (item);
-  for (GList *l = members; l != NULL; l = l->next)
-    if (strcmp (l->data, key) != 0)
-      {
-        g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                     "%s: unknown key '%s' (known: %s)", where, (const char *) l->data, key);
-        return FALSE;
-      }
-  member = json_object_get_member (item, key);
-  if (member == NULL)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG, "%s: '%s' is missing", where, key);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_BOOLEAN)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                   "%s: '%s' must be true or false, not %s", where, key,
-                   sc_json_type_name (member));
-      return FALSE;
-    }
-  *value = json_node_get_boolean (member);
+static gboolean
+read_switch_item (JsonObject *item, const char *where, gpointer data, GError **error)
+{
+  Switch *sw = data;
+  gboolean value = FALSE;
+
+  if (!sc_gateway_item_bool (item, sw->key, TRUE, FALSE, where, &value, error))
+    return FALSE;
+  sw->any_true = sw->any_true || value;
   return TRUE;
 }
 
@@ -96,41 +74,12 @@ gboolean
 sc_gateway_read_switch (GPtrArray *configs, const char *gateway_id, const char *key,
                         gboolean *any_true, GError **error)
 {
-  gboolean result = FALSE;
+  const char *const keys[] = { key, NULL };
+  Switch sw = { key, FALSE };
 
-  for (guint k = 0; k < configs->len; k++)
-    {
-      const ScGatewayConfig *config = g_ptr_array_index (configs, k);
-      g_autofree char *describe = sc_gateway_config_describe (config);
-      JsonArray *items = NULL;
-      guint n_items = 0;
-
-      if (config->config == NULL || !JSON_NODE_HOLDS_ARRAY (config->config))
-        {
-          g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                       "%s: the %s config must be a JSON array, not %s", describe, gateway_id,
-                       config->config != NULL ? sc_json_type_name (config->config) : "nothing");
-          return FALSE;
-        }
-      items = json_node_get_array (config->config);
-      n_items = json_array_get_length (items);
-      if (n_items == 0)
-        {
-          g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_CONFIG,
-                       "%s: the %s config is an empty array", describe, gateway_id);
-          return FALSE;
-        }
-      for (guint i = 0; i < n_items; i++)
-        {
-          g_autofree char *where = g_strdup_printf ("%s item %u", describe, i);
-          gboolean value = FALSE;
-
-          if (!read_switch_item (json_array_get_element (items, i), key, where, &value, error))
-            return FALSE;
-          result = result || value;
-        }
-    }
-  *any_true = result;
+  if (!sc_gateway_config_foreach_item (configs, gateway_id, keys, read_switch_item, &sw, error))
+    return FALSE;
+  *any_true = sw.any_true;
   return TRUE;
 }
 

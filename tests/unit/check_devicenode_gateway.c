@@ -273,8 +273,8 @@ START_TEST (test_names_outside_dev)
   assert_refused (STRV ("must be a device node under /dev"), "[{\"name\": \"/devices/x\"}]",
                   NULL);
   assert_refused (STRV ("absolute"), "[{\"name\": \"dev/null\"}]", NULL);
-  assert_refused (STRV ("'name' must be a non-empty string"), "[{\"name\": \"\"}]", NULL);
-  assert_refused (STRV ("'name' must be a non-empty string, not integer"), "[{\"name\": 5}]", NULL);
+  assert_refused (STRV ("'name' must not be empty"), "[{\"name\": \"\"}]", NULL);
+  assert_refused (STRV ("'name' must be a string, not integer"), "[{\"name\": 5}]", NULL);
   assert_refused (STRV ("'name' is missing"), "[{\"mode\": \"0644\"}]", NULL);
   assert_refused (STRV ("newline"), "[{\"name\": \"/dev/nu\\nll\"}]", NULL);
 }

@@ -15,6 +15,8 @@ packages=(
   lxc dbus-daemon dbus-bin dbus-system-bus-common libglib2.0-bin util-linux
   # tests
   python3 iproute2 weston wayland-utils pulseaudio pulseaudio-utils
+  # bench (bench/dbus-bench.c compares the D-Bus proxy with it)
+  xdg-dbus-proxy
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -30,7 +30,15 @@ if ! bus_running; then
   echo "run-agent.sh: no system bus is running; starting one"
   mkdir -p /run/dbus
   rm -f "$socket"
-  dbus-daemon --system --fork
+  # the daemon outlives this script: it must not keep any descriptor the caller gave us
+  # (a lock, a pipe) open for its whole life
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec dbus-daemon --system --fork
+  )
   for _ in $(seq 50); do bus_running && break; sleep 0.1; done
 fi
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,6 +140,9 @@ main (int argc, char **argv)
   ScService *service = NULL;
   App app = { 0 };
 
+  /* Nothing the agent inherited may reach a container, a helper or the LXC monitor, and a lock
+   * or pipe of whoever started it must not stay open for the agent's whole life. */
+  syscall (SYS_close_range, 3U, ~0U, 0U);
   umask (022);
   signal (SIGPIPE, SIG_IGN);
   /* inherited socket activation fds must not reach LXC's monitor (lxc-notes.md) */

@@ -12,8 +12,13 @@
  * then read-write beats read-only. Mounts are made parents first, so a mount below another one
  * is not hidden by it.
  *
+ * Write buffers: in a container created with writeBufferEnabled, a writable directory comes in
+ * as an overlay whose upper layer belongs to the container (ctx->open_source makes it; the
+ * container syncs it into the host directory at Destroy); a file or a read-only item is a plain
+ * bind as always.
+ *
  * Nothing of this is on the host: the mounts live in the container's mount namespace and go with
- * it, so there is no teardown. */
+ * it, so there is no teardown (a write buffer's upper layer is the container's to sync). */
 #include "gateway.h"
 
 #include <string.h>
@@ -340,7 +345,10 @@ file_apply (gpointer state, gpointer data, const ScGatewayContext *ctx, GError *
   for (guint i = 0; i < change->mounts->len; i++)
     {
       const FileMount *mount = g_ptr_array_index (change->mounts, i);
-      int fd = sc_mount_open_source (mount->host_path, error);
+      int fd = ctx->open_source != NULL
+                   ? ctx->open_source (ctx->open_source_data, mount->host_path, mount->read_only,
+                                       error)
+                   : sc_mount_open_source (mount->host_path, error);
 
       if (fd < 0)
         {

@@ -30,6 +30,11 @@ typedef struct {
   const char *gateways_dir;   /* host directory that the container sees as /gateways */
   ScCgroups *cgroups;         /* the container's cgroup directories (cgroup.h) */
   struct lxc_container *lxc;  /* for liblxc calls such as set_cgroup_item; worker thread only */
+  /* Opens a host path as the source of a mount into the container, with sc_mount_open_source's
+   * checks; in a container with write buffers a writable directory becomes a detached overlay
+   * whose upper layer is the container's (filesystem.md). NULL: sc_mount_open_source. */
+  int (*open_source) (gpointer data, const char *host_path, gboolean read_only, GError **error);
+  gpointer open_source_data;
 } ScGatewayContext;
 
 typedef struct {

@@ -11,10 +11,12 @@ packages=(
   # build
   gcc make cmake pkg-config libc6-dev
   lxc-dev liblxc1 liblxc-common libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev check
+  libnl-3-dev libnl-route-3-dev libip4tc-dev   # network gateway
   # run
   lxc dbus-daemon dbus-bin dbus-system-bus-common libglib2.0-bin util-linux
   # tests
   python3 iproute2 weston wayland-utils pulseaudio pulseaudio-utils
+  iptables iputils-ping   # network gateway tests: iptables-legacy, ping inside containers
   # bench (bench/dbus-bench.c compares the D-Bus proxy with it)
   xdg-dbus-proxy
 )

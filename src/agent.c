@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#ifdef SC_ENABLE_NETWORK_GATEWAY
+#include "bridge.h"
+#endif
 #include "cmdline.h"
 #include "container.h"
 #include "error.h"
@@ -218,6 +221,15 @@ sc_agent_new (const ScConfig *config, const char *init_path, GError **error)
       sc_agent_free (agent);
       return NULL;
     }
+#ifdef SC_ENABLE_NETWORK_GATEWAY
+  /* the bridge, NAT and forwarding: platform-wide, kept when the agent exits (bridge.h) */
+  if (!sc_bridge_setup (config, error))
+    {
+      sc_agent_free (agent);
+      return NULL;
+    }
+  agent->runtime.bridge_device = g_strdup (config->bridge_device);
+#endif
 
   agent->manifests = sc_manifest_store_new ();
   agent->default_manifests = sc_manifest_store_new ();
@@ -254,6 +266,7 @@ sc_agent_free (ScAgent *agent)
   g_free (agent->runtime.shared_mounts_dir);
   g_free (agent->runtime.init_path);
   g_free (agent->runtime.seccomp_profile);
+  g_free (agent->runtime.bridge_device);
   g_free (agent);
 }
 

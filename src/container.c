@@ -4,7 +4,14 @@
  * Trusts liblxc and the host; trusts nothing inside the container: paths there are resolved
  * by mount.c, processes started there get a cleared environment, no new privileges, the
  * dropped capabilities and no descriptor of the agent's. Every function runs on the worker
- * thread (container.h); the reference count is the only thing other threads touch. */
+ * thread (container.h); the reference count is the only thing other threads touch.
+ *
+ * Write buffers (writebuffer.h): a container created with writeBufferEnabled has its host
+ * directory as a tmpfs, its root file system as an overlay on it, and every writable directory
+ * that BindMount or the file gateway brings in as an overlay too. Destroy syncs them into the
+ * host after the container has stopped and before anything is removed; a sync that cannot
+ * finish keeps everything (the container stays, invalid) for the next Destroy. The startup
+ * cleanup syncs the buffers of a crashed agent's containers the same way. */
 #include "container.h"
 
 #include <dirent.h>
@@ -26,6 +33,7 @@
 #include "mount.h"
 #include "rootfs.h"
 #include "util.h"
+#include "writebuffer.h"
 
 typedef struct lxc_container LxcContainer;
 
@@ -63,6 +71,9 @@ struct ScContainer {
   char *dir;       /* <lxcpath>/SC-<id> */
   char *host_dir;  /* <shared-mounts-dir>/SC-<id> */
   char *gateways_dir;
+  char *rootfs_path; /* what LXC mounts as the root: <dir>/rootfs, or its overlay */
+  gboolean write_buffer;
+  guint64 write_buffer_size; /* bytes of the tmpfs holding the upper layers */
   const ScRuntime *runtime;
   LxcContainer *lxc;
   ScContainerState state;
@@ -245,10 +256,30 @@ set_item (LxcContainer *lxc, const char *key, const char *value, GError **error)
   return TRUE;
 }
 
+/* lxc.net.1: a veth pair on the agent's bridge, named eth0 inside and left down (no flags)
+ * until the network gateway configures it; the host end has a name of the agent's own, so that
+ * leftovers can be recognised. lxc.net.0 (empty, up) is what brings loopback up. */
+static gboolean
+configure_veth (ScContainer *c, GError **error)
+{
+  g_autofree char *pair = g_strdup_printf (SC_CONTAINER_VETH_PREFIX "%d", c->id);
+  const char *items[][2] = {
+    { "lxc.net.1.type", "veth" },
+    { "lxc.net.1.link", c->runtime->bridge_device },
+    { "lxc.net.1.name", "eth0" },
+    { "lxc.net.1.veth.pair", pair },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    if (!set_item (c->lxc, items[i][0], items[i][1], error))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 configure (ScContainer *c, GPtrArray *mount_entries, GError **error)
 {
-  g_autofree char *rootfs = g_strdup_printf ("dir:%s/rootfs", c->dir);
+  g_autofree char *rootfs = g_strdup_printf ("dir:%s", c->rootfs_path);
   g_autofree char *cg_container = g_strdup_printf ("lxc/%s", c->name);
   g_autofree char *cg_monitor = g_strdup_printf ("lxc.monitor/%s", c->name);
   g_autofree char *log_file = g_strdup_printf ("%s/lxc.log", c->dir);
@@ -283,6 +314,8 @@ configure (ScContainer *c, GPtrArray *mount_entries, GError **error)
   for (guint i = 0; i < G_N_ELEMENTS (items); i++)
     if (!set_item (c->lxc, items[i][0], items[i][1], error))
       return FALSE;
+  if (c->runtime->bridge_device != NULL && c->id >= 0 && !configure_veth (c, error))
+    return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (device_rules); i++)
     if (!set_item (c->lxc, "lxc.cgroup.devices.allow", device_rules[i], error))
       return FALSE;
@@ -381,6 +414,7 @@ container_alloc (const ScRuntime *runtime, int id)
   c->dir = g_build_filename (runtime->lxcpath, c->name, NULL);
   c->host_dir = g_build_filename (runtime->shared_mounts_dir, c->name, NULL);
   c->gateways_dir = g_build_filename (c->host_dir, "gateways", NULL);
+  c->rootfs_path = g_build_filename (c->dir, "rootfs", NULL);
   c->pidfd = -1;
   c->state = SC_CONTAINER_INVALID;
   c->gateways = sc_gateway_set_new ();
@@ -399,10 +433,21 @@ remove_traces (const ScRuntime *runtime, const char *name, LxcContainer *lxc, GE
   g_autoptr (GError) local_error = NULL;
   gboolean ok = TRUE;
 
-  if (lxc != NULL && lxc->is_defined (lxc) && !lxc->destroy (lxc))
+  /* A write-buffer tmpfs (and the root overlay on it) goes first. It is refused while it holds
+   * unsynced buffers: callers sync before (sc_write_buffer_sync). */
+  if (!sc_write_buffer_release (host_dir, FALSE, error))
+    return FALSE;
+  /* liblxc deletes the directory that lxc.rootfs.path names: with a write buffer that is the
+   * overlay's mount point, so name the container's own root directory (the lower layer) */
+  if (lxc != NULL && lxc->is_defined (lxc))
     {
-      g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not destroy %s", name);
-      return FALSE;
+      g_autofree char *rootfs = g_strdup_printf ("dir:%s/rootfs", dir);
+
+      if (!lxc->set_config_item (lxc, "lxc.rootfs.path", rootfs) || !lxc->destroy (lxc))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_LXC, "LXC could not destroy %s", name);
+          return FALSE;
+        }
     }
   /* what liblxc did not remove: a container that was never saved, or half made */
   if (!sc_remove_tree (dir, &local_error) || !sc_remove_tree (host_dir, &local_error))
@@ -453,12 +498,28 @@ define (ScContainer *c, GError **error)
   g_autofree char *rootfs = g_build_filename (c->dir, "rootfs", NULL);
 
   if (g_mkdir_with_parents (c->runtime->shared_mounts_dir, 0755) < 0
-      || mkdir (c->host_dir, 0700) < 0 || mkdir (c->gateways_dir, 0755) < 0)
+      || mkdir (c->host_dir, 0700) < 0)
+    {
+      sc_set_errno_error (error, errno, "cannot create %s", c->host_dir);
+      return FALSE;
+    }
+  if (c->write_buffer && !sc_write_buffer_setup (c->host_dir, c->write_buffer_size, error))
+    return FALSE;
+  if (mkdir (c->gateways_dir, 0755) < 0)
     {
       sc_set_errno_error (error, errno, "cannot create %s", c->gateways_dir);
       return FALSE;
     }
-  if (!sc_rootfs_create (rootfs, mount_entries, error) || !configure (c, mount_entries, error))
+  if (!sc_rootfs_create (rootfs, mount_entries, error))
+    return FALSE;
+  if (c->write_buffer)
+    {
+      g_free (c->rootfs_path);
+      c->rootfs_path = sc_write_buffer_mount_rootfs (c->host_dir, rootfs, error);
+      if (c->rootfs_path == NULL)
+        return FALSE;
+    }
+  if (!configure (c, mount_entries, error))
     return FALSE;
   if (!c->lxc->save_config (c->lxc, NULL))
     {
@@ -471,14 +532,18 @@ define (ScContainer *c, GError **error)
 gboolean
 sc_container_define_only (const ScRuntime *runtime, const char *name, GError **error)
 {
-  g_autoptr (ScContainer) c = container_alloc (runtime, -1);
+  /* SC-<n> is defined as Create defines ID n: with its veth when the runtime has a bridge */
+  g_autoptr (ScContainer) c = container_alloc (
+      runtime, g_str_has_prefix (name, "SC-") ? (int) strtol (name + 3, NULL, 10) : -1);
 
   g_free (c->name);
   g_free (c->dir);
   g_free (c->host_dir);
   g_free (c->gateways_dir);
+  g_free (c->rootfs_path);
   c->name = g_strdup (name);
   c->dir = g_build_filename (runtime->lxcpath, c->name, NULL);
+  c->rootfs_path = g_build_filename (c->dir, "rootfs", NULL);
   c->host_dir = g_build_filename (runtime->shared_mounts_dir, c->name, NULL);
   c->gateways_dir = g_build_filename (c->host_dir, "gateways", NULL);
   c->lxc = lxc_container_new (c->name, runtime->lxcpath);
@@ -494,8 +559,10 @@ gboolean
 sc_container_remove_traces (const ScRuntime *runtime, const char *name, GError **error)
 {
   g_autoptr (LxcContainer) lxc = lxc_container_new (name, runtime->lxcpath);
+  g_autofree char *host_dir = g_build_filename (runtime->shared_mounts_dir, name, NULL);
 
-  return (lxc == NULL || stop (lxc, name, 0, error)) && remove_traces (runtime, name, lxc, error);
+  return (lxc == NULL || stop (lxc, name, 0, error)) && sc_write_buffer_sync (host_dir, error)
+         && remove_traces (runtime, name, lxc, error);
 }
 
 /* A failed Create removes the container's directory and with it LXC's log: keep LXC's own
@@ -542,13 +609,12 @@ sc_container_create (const ScRuntime *runtime, int id, const ScContainerOptions 
   g_autoptr (GError) cleanup_error = NULL;
   gboolean made_dir = FALSE;
 
-  if (options->write_buffer)
-    {
-      g_set_error (error, SC_ERROR, SC_ERROR_INVALID_ARGUMENT,
-                   "writeBufferEnabled: write buffers are not supported by this agent yet; "
-                   "create the container with writeBufferEnabled false");
-      return NULL;
-    }
+  c->write_buffer = options->write_buffer;
+  c->write_buffer_size = options->tmpfs_size;
+  if (options->tmpfs_write_buffer && !options->write_buffer)
+    g_message ("%s: temporaryFileSystemWriteBufferEnabled without writeBufferEnabled: no write "
+               "buffer, the setting is ignored",
+               c->name);
 
   /* Checked before liblxc sees the name too: lxc_container_new of an existing container loads
    * its config and leaves a lock file under /run/lxc/lock that is not ours to remove. */
@@ -619,6 +685,7 @@ sc_container_unref (ScContainer *c)
   g_free (c->dir);
   g_free (c->host_dir);
   g_free (c->gateways_dir);
+  g_free (c->rootfs_path);
   g_free (c);
 }
 
@@ -680,6 +747,27 @@ sc_container_mark_invalid (ScContainer *c, const char *reason)
   c->invalid_reason = g_strdup (reason);
 }
 
+/* The source of a mount of host_path into the container: the host path itself, or, for a
+ * writable directory of a container with write buffers, an overlay on it (filesystem.md). */
+static int
+open_mount_source (ScContainer *c, const char *host_path, gboolean read_only, GError **error)
+{
+  sc_autofd fd = sc_mount_open_source (host_path, error);
+  struct stat st;
+
+  if (fd < 0)
+    return -1;
+  if (!c->write_buffer || read_only || fstat (fd, &st) < 0 || !S_ISDIR (st.st_mode))
+    return sc_steal_fd (&fd);
+  return sc_write_buffer_overlay (c->host_dir, fd, error);
+}
+
+static int
+open_mount_source_cb (gpointer data, const char *host_path, gboolean read_only, GError **error)
+{
+  return open_mount_source (data, host_path, read_only, error);
+}
+
 static ScGatewayContext
 gateway_context (ScContainer *c)
 {
@@ -692,6 +780,8 @@ gateway_context (ScContainer *c)
     .gateways_dir = c->gateways_dir,
     .cgroups = c->cgroups,
     .lxc = c->lxc,
+    .open_source = open_mount_source_cb,
+    .open_source_data = c,
   };
 }
 
@@ -934,7 +1024,7 @@ sc_container_bind_mount (ScContainer *c, const char *path_in_host, const char *p
 
   if (!sc_container_check_usable (c, error))
     return FALSE;
-  source = sc_mount_open_source (path_in_host, error);
+  source = open_mount_source (c, path_in_host, read_only, error);
   if (source < 0)
     return FALSE;
   request = (ScMountRequest){ source, path_in_container, read_only };
@@ -1016,8 +1106,20 @@ sc_container_destroy (ScContainer *c, GError **error)
       sc_container_mark_invalid (c, "a gateway could not be torn down");
       return FALSE;
     }
-  if (!stop (c->lxc, c->name, c->runtime->shutdown_timeout, error)
-      || !remove_traces (c->runtime, c->name, c->lxc, error))
+  if (!stop (c->lxc, c->name, c->runtime->shutdown_timeout, error))
+    {
+      sc_container_mark_invalid (c, "Destroy failed");
+      return FALSE;
+    }
+  /* The container's mount namespace, and with it the overlays, is gone: the upper layers are
+   * final. A sync that cannot finish keeps them and the container for the next Destroy. */
+  if (c->write_buffer && !sc_write_buffer_sync (c->host_dir, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "container %d: ", c->id);
+      sc_container_mark_invalid (c, "its write buffers could not be synced; Destroy retries");
+      return FALSE;
+    }
+  if (!remove_traces (c->runtime, c->name, c->lxc, error))
     {
       sc_container_mark_invalid (c, "Destroy failed");
       return FALSE;
@@ -1050,12 +1152,33 @@ static void
 cleanup_one (const ScRuntime *runtime, const char *name)
 {
   g_autoptr (LxcContainer) lxc = lxc_container_new (name, runtime->lxcpath);
+  g_autofree char *host_dir = g_build_filename (runtime->shared_mounts_dir, name, NULL);
   g_autoptr (GError) error = NULL;
 
   if (lxc != NULL && !stop (lxc, name, 0, &error))
     {
       g_warning ("stale container %s: %s", name, error->message);
       return;
+    }
+  /* A crashed agent's write buffers outlive it (tmpfs): synced before anything goes. What
+   * cannot be synced is kept, under a new name so that the container's name is free again. */
+  if (!sc_write_buffer_sync (host_dir, &error))
+    {
+      g_autoptr (GError) aside_error = NULL;
+      g_autofree char *kept = sc_write_buffer_set_aside (host_dir, runtime->shared_mounts_dir,
+                                                         name, &aside_error);
+
+      if (kept == NULL)
+        {
+          g_warning ("WRITE BUFFERS NOT SYNCED, DATA KEPT in %s; the stale container %s is left "
+                     "as it is: %s (and cannot be moved aside: %s)",
+                     host_dir, name, error->message, aside_error->message);
+          return;
+        }
+      g_warning ("WRITE BUFFERS NOT SYNCED, DATA KEPT in %s (each start of the agent retries "
+                 "the sync): %s",
+                 kept, error->message);
+      g_clear_error (&error);
     }
   if (!remove_traces (runtime, name, lxc, &error))
     g_warning ("stale container %s: %s", name, error->message);
@@ -1071,6 +1194,12 @@ sc_container_cleanup_stale (const ScRuntime *runtime)
   const char *const dirs[] = { runtime->lxcpath, runtime->shared_mounts_dir, lock_dir };
   GHashTableIter iter;
   gpointer name;
+  guint kept;
+
+  /* write buffers that an earlier start could not sync (retried before this start adds any) */
+  kept = sc_write_buffer_retry_unsynced (runtime->shared_mounts_dir);
+  if (kept > 0)
+    g_warning ("%u unsynced write buffer(s) kept in %s", kept, runtime->shared_mounts_dir);
 
   /* A stale container shows up in lxcpath, or (half made) only in the shared-mounts dir, or
    * only as liblxc's lock file ".SC-<id>". */

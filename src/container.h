@@ -16,11 +16,17 @@ typedef struct {
   char *shared_mounts_dir; /* host-side per-container directories live here */
   char *init_path;         /* sc-init on the host */
   char *seccomp_profile;   /* LXC's default deny-list, or NULL when not installed */
+  /* the bridge every container gets a veth pair on (network gateway), or NULL: loopback only */
+  char *bridge_device;
   guint shutdown_timeout;  /* seconds between the polite stop and the forced one */
   /* the configs of every default capability (ScGatewayConfig *), applied once per container
    * by its first SetCapabilities or Execute */
   GPtrArray *default_configs;
 } ScRuntime;
+
+/* The host end of a container's veth pair is SC_CONTAINER_VETH_PREFIX "<id>" (at most 15
+ * bytes for any ID); inside it is eth0. */
+#define SC_CONTAINER_VETH_PREFIX "sceth"
 
 /* Create's config. */
 typedef struct {
@@ -44,7 +50,8 @@ typedef enum {
 
 typedef struct ScContainer ScContainer;
 
-/* Defines, starts and readies SC-<id>. Nothing is left behind on failure. */
+/* Defines, starts and readies SC-<id>, with write buffers when options->write_buffer
+ * (writebuffer.h, filesystem.md). Nothing is left behind on failure. */
 ScContainer *sc_container_create (const ScRuntime *runtime, int id,
                                   const ScContainerOptions *options, GError **error);
 
@@ -87,19 +94,22 @@ gboolean sc_container_check_usable (ScContainer *container, GError **error);
 /* The container's init died on its own (or the container is otherwise broken). */
 void sc_container_mark_invalid (ScContainer *container, const char *reason);
 
-/* Tears down gateways, stops (politely, then by force after the shutdown timeout), destroys
- * and removes every trace on the host. On failure the container is invalid and a later call
- * retries. */
+/* Tears down gateways, stops (politely, then by force after the shutdown timeout), syncs the
+ * write buffers into their host directories, destroys and removes every trace on the host. On
+ * failure the container is invalid and a later call retries (a failed sync keeps the buffers:
+ * SC_ERROR_SYSTEM naming the host path). */
 gboolean sc_container_destroy (ScContainer *container, GError **error);
 
 /* Startup: destroys every SC-<digits> container in lxcpath and what such containers left on
- * the host (shared-mounts directories, cgroups, lock files). Other containers are untouched.
- * Returns the number removed; failures are logged. */
+ * the host (shared-mounts directories, cgroups, lock files), after syncing their write buffers;
+ * buffers that cannot be synced are kept aside and retried at every start. Other containers
+ * are untouched. Returns the number removed; failures are logged. */
 guint sc_container_cleanup_stale (const ScRuntime *runtime);
 
 /* For measurements of the agent against liblxc itself (bench/): makes the LXC container `name`
  * exactly as Create does (root file system, host-side directories, LXC config, saved) without
- * starting it or registering it with the agent. sc_container_remove_traces stops such a
+ * starting it or registering it with the agent; a name SC-<n> gets the veth pair of ID n when
+ * runtime->bridge_device is set, other names none. sc_container_remove_traces stops such a
  * container and removes everything of it, as Destroy does. */
 gboolean sc_container_define_only (const ScRuntime *runtime, const char *name, GError **error);
 gboolean sc_container_remove_traces (const ScRuntime *runtime, const char *name, GError **error);

@@ -22,7 +22,9 @@
 int sc_mount_open_source (const char *host_path, GError **error);
 
 typedef struct {
-  int source_fd;              /* from sc_mount_open_source; not consumed */
+  /* from sc_mount_open_source, or a detached mount (a write buffer's overlay from fsmount:
+   * open_tree clones such a mount on the kernels this agent supports); not consumed */
+  int source_fd;
   const char *container_path; /* absolute path inside the container */
   gboolean read_only;
 } ScMountRequest;

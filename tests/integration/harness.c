@@ -1,6 +1,7 @@
 /* Integration-test harness (see harness.h). */
 #include "harness.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <lxc/lxccontainer.h>
 #include <signal.h>
@@ -171,6 +172,91 @@ on_process_state_changed (GDBusConnection *conn, const char *sender, const char 
   g_queue_push_tail (h->exits, e);
 }
 
+/* ---- the tests' network (network gateway) --------------------------------------------------- */
+
+static gboolean
+run_quiet (const char *const *argv, char **out)
+{
+  int status = -1;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, out, NULL, &status, NULL))
+    return FALSE;
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+static char *saved_ip_forward;
+
+void
+h_network_cleanup (void)
+{
+  const char *del_bridge[] = { "ip", "link", "del", SC_TEST_BRIDGE, NULL };
+  const char *list_nat[] = { "iptables-legacy", "-w", "-t", "nat", "-S", "POSTROUTING", NULL };
+  g_autofree char *nat = NULL;
+
+  if (g_file_test ("/sys/class/net/" SC_TEST_BRIDGE, G_FILE_TEST_EXISTS))
+    run_quiet (del_bridge, NULL);
+  /* every MASQUERADE rule of the tests' networks (SC_TEST_NET_PREFIX*), whatever their size */
+  if (run_quiet (list_nat, &nat))
+    {
+      g_auto (GStrv) lines = g_strsplit (nat, "\n", -1);
+      for (char **l = lines; *l != NULL; l++)
+        if (g_str_has_prefix (*l, "-A POSTROUTING -s " SC_TEST_NET_PREFIX)
+            && g_str_has_suffix (*l, "-j MASQUERADE"))
+          {
+            g_autofree char *cmd = g_strdup_printf ("iptables-legacy -w -t nat -D %s", *l + 3);
+            g_auto (GStrv) argv = g_strsplit (cmd, " ", -1);
+            run_quiet ((const char *const *) argv, NULL);
+          }
+    }
+  /* /proc files are written in place (g_file_set_contents would rename over them) */
+  if (saved_ip_forward != NULL)
+    {
+      int fd = open ("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          if (write (fd, saved_ip_forward, strlen (saved_ip_forward)) < 0)
+            g_printerr ("cannot restore net.ipv4.ip_forward: %s\n", g_strerror (errno));
+          close (fd);
+        }
+    }
+}
+
+/* Remembers IPv4 forwarding as it was before any agent of this process turned it on. */
+static void
+save_ip_forward (void)
+{
+  if (saved_ip_forward == NULL)
+    g_file_get_contents ("/proc/sys/net/ipv4/ip_forward", &saved_ip_forward, NULL, NULL);
+}
+
+void
+h_config_set (const char *key, const char *value)
+{
+  g_autofree char *text = h_read (h->config_file);
+  g_auto (GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree char *prefix = g_strdup_printf ("%s=", key);
+  gboolean done = FALSE;
+
+  for (char **l = lines; *l != NULL; l++)
+    {
+      if (**l == '\0')
+        continue;
+      if (g_str_has_prefix (*l, prefix))
+        {
+          if (value != NULL)
+            g_string_append_printf (out, "%s%s\n", prefix, value);
+          done = TRUE;
+        }
+      else
+        g_string_append_printf (out, "%s\n", *l);
+    }
+  if (!done && value != NULL)
+    g_string_append_printf (out, "%s%s\n", prefix, value);
+  ck_assert (g_file_set_contents (h->config_file, out->str, -1, NULL));
+}
+
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 static void
@@ -194,13 +280,21 @@ common_setup (void)
   g_mkdir (h->default_manifest_dir, 0755);
   h->config_file = h_path ("agent.conf");
   h->agent_log = h_path ("agent.log");
+  /* the network gateway's bridge is the tests' own (never the platform's lxcbr0); the
+   * harness removes it and its NAT rule after each test (h_network_cleanup) */
   conf = g_strdup_printf ("[SoftwareContainer]\n"
                           "shared-mounts-dir=%s\n"
                           "service-manifest-dir=%s\n"
                           "default-service-manifest-dir=%s\n"
-                          "shutdown-timeout=1\n",
+                          "shutdown-timeout=1\n"
+                          "bridge-device=" SC_TEST_BRIDGE "\n"
+                          "bridge-ip=" SC_TEST_BRIDGE_IP "\n"
+                          "bridge-netaddr=" SC_TEST_NETADDR "\n"
+                          "bridge-netmask=255.255.255.0\n"
+                          "bridge-netmask-bitlength=24\n",
                           h->shared_mounts_dir, h->manifest_dir, h->default_manifest_dir);
   ck_assert (g_file_set_contents (h->config_file, conf, -1, NULL));
+  save_ip_forward ();
   start_bus ();
   h->signal_sub = g_dbus_connection_signal_subscribe (
       h->conn, NULL, AGENT_IFACE, "ProcessStateChanged", AGENT_PATH, NULL,
@@ -223,6 +317,12 @@ sc_test_setup (void)
 void
 h_agent_start (const char *const *extra_args)
 {
+  h_agent_start_env (extra_args, NULL);
+}
+
+void
+h_agent_start_env (const char *const *extra_args, const char *const *extra_env)
+{
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) envp = g_get_environ ();
@@ -241,6 +341,12 @@ h_agent_start (const char *const *extra_args)
   /* a sanitizer build: liblxc's own leaks are not the agent's */
   envp = g_environ_setenv (envp, "LSAN_OPTIONS", "suppressions=" SC_TEST_DATA_DIR "/lsan.supp", FALSE);
   envp = g_environ_setenv (envp, "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
+  for (const char *const *e = extra_env; e != NULL && *e != NULL; e++)
+    {
+      g_auto (GStrv) kv = g_strsplit (*e, "=", 2);
+      envp = kv[1] != NULL ? g_environ_setenv (envp, kv[0], kv[1], TRUE)
+                           : g_environ_unsetenv (envp, kv[0]);
+    }
 
   log_fd = open (h->agent_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   ck_assert (log_fd >= 0);
@@ -365,6 +471,7 @@ sc_test_teardown (void)
         }
     }
   reap ();
+  h_network_cleanup ();
   h_assert_host_clean ();
   if (h->signal_sub != 0)
     g_dbus_connection_signal_unsubscribe (h->conn, h->signal_sub);
@@ -416,7 +523,23 @@ find_sc_entries (const char *dir, int depth, GString *found)
 void
 h_assert_host_clean (void)
 {
-  g_autoptr (GString) found = g_string_new (NULL);
+  g_autoptr (GString) found = g_string_new (h_host_leftovers ());
+
+  if (found->len > 0)
+    {
+      dump_agent_log ();
+      g_printerr ("the host is not clean after the test:\n%s", found->str);
+      /* Check limits the length of a failure message */
+      if (found->len > 2000)
+        g_string_truncate (found, 2000);
+      ck_abort_msg ("the host is not clean after the test:\n%s", found->str);
+    }
+}
+
+char *
+h_host_leftovers (void)
+{
+  GString *found = g_string_new (NULL);
   g_autofree char *mountinfo = h_read ("/proc/self/mountinfo");
   g_autofree char *lock_dir = g_strdup_printf ("/run/lxc/lock%s", h->lxcpath);
   g_auto (GStrv) lines = g_strsplit (mountinfo ? mountinfo : "", "\n", -1);
@@ -432,6 +555,38 @@ h_assert_host_clean (void)
   for (char **l = lines; *l != NULL; l++)
     if (strstr (*l, "/SC-") != NULL || strstr (*l, h->shared_mounts_dir) != NULL)
       g_string_append_printf (found, "  mount: %s\n", *l);
+  /* the host ends of containers' veth pairs (network gateway) */
+  {
+    g_autoptr (GDir) net = g_dir_open ("/sys/class/net", 0, NULL);
+    const char *dev;
+
+    while (net != NULL && (dev = g_dir_read_name (net)) != NULL)
+      if (g_str_has_prefix (dev, SC_TEST_VETH_PREFIX))
+        g_string_append_printf (found, "  veth: %s\n", dev);
+  }
+  /* write buffers (filesystem.md): an overlay with one of our upper layers, wherever it is
+   * mounted, and buffers an agent set aside as unsynced */
+  for (char **l = lines; *l != NULL; l++)
+    {
+      const char *fs = strstr (*l, " - ");
+      if (fs != NULL && g_str_has_prefix (fs, " - overlay ")
+          && (strstr (fs, "rootfs-upper") != NULL || strstr (fs, "/buffer-") != NULL)
+          && strstr (*l, "/SC-") == NULL && strstr (*l, h->shared_mounts_dir) == NULL)
+        g_string_append_printf (found, "  write-buffer overlay: %s\n", *l);
+    }
+  {
+    const char *const parents[] = { h->shared_mounts_dir, "/tmp/container" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (parents); i++)
+      {
+        g_autoptr (GDir) d = g_dir_open (parents[i], 0, NULL);
+        const char *entry;
+
+        while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+          if (g_str_has_prefix (entry, "unsynced-"))
+            g_string_append_printf (found, "  unsynced write buffer: %s/%s\n", parents[i], entry);
+      }
+  }
   proc = g_dir_open ("/proc", 0, NULL);
   while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
     {
@@ -459,15 +614,7 @@ h_assert_host_clean (void)
           cmdline[i] = ' ';
       g_string_append_printf (found, "  process %s: %s\n", name, cmdline);
     }
-  if (found->len > 0)
-    {
-      dump_agent_log ();
-      g_printerr ("the host is not clean after the test:\n%s", found->str);
-      /* Check limits the length of a failure message */
-      if (found->len > 2000)
-        g_string_truncate (found, 2000);
-      ck_abort_msg ("the host is not clean after the test:\n%s", found->str);
-    }
+  return g_string_free (found, FALSE);
 }
 
 /* ---- calls -------------------------------------------------------------------------------- */
@@ -716,11 +863,15 @@ h_run_suite (Suite *suite)
       g_printerr ("cannot lock %s\n", SC_TEST_LOCK);
       return 1;
     }
+  save_ip_forward ();
   runner = srunner_create (suite);
   srunner_set_fork_status (runner, CK_FORK);
   srunner_run_all (runner, CK_NORMAL);
   failed = srunner_ntests_failed (runner);
   srunner_free (runner);
+  /* a test that failed ended without its teardown (Check's fork mode): the next test's teardown
+   * or this removes what it left of the tests' network */
+  h_network_cleanup ();
   return failed == 0 ? 0 : 1;
 }
 

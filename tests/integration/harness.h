@@ -55,6 +55,9 @@ TCase *h_tcase_bus_only (const char *name);
 /* Starts the agent with extra command-line arguments (NULL-terminated); waits until it owns
  * its name. Fails the test if it does not. */
 void h_agent_start (const char *const *extra_args);
+/* h_agent_start with environment changes applied last: "NAME=value" sets, "NAME" unsets (e.g.
+ * "G_MESSAGES_DEBUG" for an agent that does not log every step). */
+void h_agent_start_env (const char *const *extra_args, const char *const *extra_env);
 /* Starts the agent and returns its exit status without waiting for the name (for tests of
  * fail-fast startup); the agent must exit within timeout_ms. */
 int h_agent_run_to_exit (const char *const *args, const char *const *envp, int timeout_ms,
@@ -98,9 +101,29 @@ char *h_path (const char *name);
 /* Reads a whole file (g_free), NULL if missing. */
 char *h_read (const char *path);
 
+/* The network gateway's bridge of every test's agent: the tests' own, never the platform's.
+ * Its network is inside SC_TEST_NET_PREFIX "0.0/16"; a test may change the bridge keys with
+ * h_config_set but keeps the bridge name and that range. */
+#define SC_TEST_BRIDGE "sctestbr0"
+#define SC_TEST_NET_PREFIX "10.213."
+#define SC_TEST_NETADDR SC_TEST_NET_PREFIX "0.0"
+#define SC_TEST_BRIDGE_IP SC_TEST_NET_PREFIX "0.1"
+/* The host ends of containers' veth pairs (SC_CONTAINER_VETH_PREFIX of container.h). */
+#define SC_TEST_VETH_PREFIX "sceth"
+/* Removes the tests' bridge and every NAT rule of the tests' networks, and puts IPv4
+ * forwarding back as it was before the first test. Run by sc_test_teardown and, for a test
+ * that failed (Check's fork mode ends it without its teardown), by h_run_suite at the end. */
+void h_network_cleanup (void);
+/* Sets key=value in the agent's config file (replacing the line, or adding it); value NULL
+ * removes the key. For a test that changes the config before it starts the agent. */
+void h_config_set (const char *key, const char *value);
+
 /* The leak check run by sc_test_teardown; callable in a test too. Fails the test naming
  * every trace of a container left on the host. */
 void h_assert_host_clean (void);
+/* What that check finds, one "  what\n" line each; "" when the host is clean (g_free). Fails
+ * nothing (the benchmarks report it). */
+char *h_host_leftovers (void);
 
 /* A second private dbus-daemon, session-like (anyone may own names and talk; message limits at
  * the protocol's maximum), for the D-Bus gateway's tests. Sets DBUS_SESSION_BUS_ADDRESS in this

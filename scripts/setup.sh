@@ -16,7 +16,7 @@ packages=(
   lxc dbus-daemon dbus-bin dbus-system-bus-common libglib2.0-bin util-linux
   # tests
   python3 iproute2 weston wayland-utils pulseaudio pulseaudio-utils
-  iptables iputils-ping   # network gateway tests: iptables-legacy, ping inside containers
+  iptables iputils-ping busybox   # network gateway tests: iptables-legacy, ping (both kinds)
   # bench (bench/dbus-bench.c compares the D-Bus proxy with it)
   xdg-dbus-proxy
 )

@@ -577,7 +577,10 @@ START_TEST (icmp_only_allows_ping)
   expect_reach (id, UDP (UDP_PORT), FALSE);
   /* busybox's ping wants a raw socket, which needs CAP_NET_RAW: it fails (see the docs) */
   busybox = h_run (id, "busybox ping -c 1 -W 2 " TH_ADDR, &code);
+  ck_assert_msg (code != 127, "busybox is not installed (scripts/setup.sh installs it)");
   ck_assert_msg (code != 0, "busybox ping worked without CAP_NET_RAW: %s", busybox);
+  ck_assert_msg (strstr (busybox, "ermission") != NULL || strstr (busybox, "not permitted") != NULL,
+                 "busybox ping failed for another reason than the missing raw socket: %s", busybox);
   assert_rules (id, "", "-A OUTPUT -d " TH_ADDR "/32 -p icmp -j ACCEPT\n");
   h_destroy (id);
 }

@@ -425,8 +425,7 @@ cgroups_revert (gpointer state, gpointer data, const ScGatewayContext *ctx)
   if (change->written == NULL)
     return;
   if (!sc_cgroup_writes_undo (change->written, &local_error))
-    g_warning ("container %d: cgroups gateway: cannot restore the earlier values: %s",
-               ctx->container_id, local_error->message);
+    sc_gateway_report_undo_failure (ctx, "cgroups", local_error);
   g_clear_pointer (&change->written, sc_cgroup_writes_free);
 }
 

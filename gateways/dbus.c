@@ -560,7 +560,7 @@ dbus_state_free (gpointer data)
 /* Undoes what apply did for one bus: a proxy it started goes, a running one gets its old rules
  * back. */
 static void
-dbus_revert_bus (DbusState *state, DbusChange *change, Bus b)
+dbus_revert_bus (DbusState *state, DbusChange *change, Bus b, const ScGatewayContext *ctx)
 {
   if (change->started[b] != NULL)
     g_clear_pointer (&change->started[b], proxy_free);
@@ -570,8 +570,11 @@ dbus_revert_bus (DbusState *state, DbusChange *change, Bus b)
       g_autoptr (GError) error = NULL;
 
       if (!proxy_send_rules (state->proxies[b], line, &error))
-        g_warning ("container %d: cannot give the D-Bus proxy of the %s bus its old rules back: %s",
-                   state->proxies[b]->container_id, bus_names[b], error->message);
+        {
+          g_prefix_error (&error, "the %s bus's proxy cannot get its old rules back: ",
+                          bus_names[b]);
+          sc_gateway_report_undo_failure (ctx, "dbus", error);
+        }
     }
   change->updated[b] = FALSE;
 }
@@ -601,7 +604,7 @@ dbus_apply (gpointer data, gpointer change_data, const ScGatewayContext *ctx, GE
       else if ((change->started[b] = proxy_start (ctx, b, line, error)) != NULL)
         continue;
       while (b-- > 0)
-        dbus_revert_bus (state, change, b);
+        dbus_revert_bus (state, change, b, ctx);
       return FALSE;
     }
   return TRUE;
@@ -611,7 +614,7 @@ static void
 dbus_revert (gpointer data, gpointer change_data, const ScGatewayContext *ctx)
 {
   for (int b = 0; b < N_BUSES; b++)
-    dbus_revert_bus (data, change_data, b);
+    dbus_revert_bus (data, change_data, b, ctx);
 }
 
 static void

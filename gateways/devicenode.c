@@ -442,9 +442,12 @@ deny_grants (DevChange *change, const ScGatewayContext *ctx)
       g_autofree char *rule = g_strdup_printf ("%s rw", key);
 
       if (!ctx->lxc->set_cgroup_item (ctx->lxc, "devices.deny", rule))
-        g_warning ("container %d: devicenode gateway: LXC could not deny %s again in the "
-                   "devices cgroup",
-                   ctx->container_id, rule);
+        {
+          g_autoptr (GError) error = g_error_new (SC_ERROR, SC_ERROR_LXC,
+                                                  "LXC could not deny %s again in the devices "
+                                                  "cgroup", rule);
+          sc_gateway_report_undo_failure (ctx, "devicenode", error);
+        }
       else
         g_debug ("devicenode gateway: container %d: denied %s", ctx->container_id, rule);
     }
@@ -794,8 +797,7 @@ devicenode_revert (gpointer data, gpointer change_data, const ScGatewayContext *
 
       if (!sc_mount_ns_run (ctx->init_pidfd, undo_nodes_cb, &args, "removing device nodes",
                             &local_error))
-        g_warning ("container %d: devicenode gateway: %s", ctx->container_id,
-                   local_error->message);
+        sc_gateway_report_undo_failure (ctx, "devicenode", local_error);
       dev_change_free_ops (change);
     }
   deny_grants (change, ctx);

@@ -361,7 +361,8 @@ file_apply (gpointer state, gpointer data, const ScGatewayContext *ctx, GError *
       requests[i].read_only = mount->read_only;
     }
   /* the sources stay open until the batch is done; fds closes them on return */
-  change->record = sc_mount_into_container (ctx->init_pidfd, requests, change->mounts->len, error);
+  change->record = sc_mount_into_container (ctx->init_pidfd, requests, change->mounts->len,
+                                            ctx->undo_failed, error);
   return change->record != NULL;
 }
 
@@ -374,8 +375,7 @@ file_revert (gpointer state, gpointer data, const ScGatewayContext *ctx)
   if (change->record == NULL)
     return;
   if (!sc_mount_record_undo (change->record, ctx->init_pidfd, &local_error))
-    g_warning ("container %d: file gateway: cannot undo its mounts: %s", ctx->container_id,
-               local_error->message);
+    sc_gateway_report_undo_failure (ctx, "file", local_error);
   g_clear_pointer (&change->record, sc_mount_record_free);
 }
 

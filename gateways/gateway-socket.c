@@ -114,7 +114,7 @@ sc_gateway_socket_mount (const ScGatewayContext *ctx, const char *host_path, con
 
   request = (ScMountRequest){ .source_fd = source, .container_path = container_path,
                               .read_only = TRUE };
-  record = sc_mount_into_container (ctx->init_pidfd, &request, 1, &local_error);
+  record = sc_mount_into_container (ctx->init_pidfd, &request, 1, ctx->undo_failed, &local_error);
   if (record == NULL)
     {
       if (unlinkat (dir, name, 0) < 0)
@@ -141,12 +141,12 @@ sc_gateway_socket_unmount (const ScGatewayContext *ctx, const char *name, ScMoun
 
   if (owned != NULL && !sc_mount_record_undo (owned, ctx->init_pidfd, &local_error))
     {
-      g_warning ("container %d: cannot unmount %s/%s: %s", ctx->container_id,
-                 SC_ROOTFS_GATEWAYS_DIR, name, local_error->message);
+      g_prefix_error (&local_error, "cannot unmount %s/%s: ", SC_ROOTFS_GATEWAYS_DIR, name);
+      sc_gateway_report_undo_failure (ctx, name, local_error);
       g_clear_error (&local_error);
     }
   if (!sc_gateway_socket_remove (ctx, name, &local_error))
-    g_warning ("container %d: %s", ctx->container_id, local_error->message);
+    sc_gateway_report_undo_failure (ctx, name, local_error);
 }
 
 gboolean

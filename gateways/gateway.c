@@ -49,6 +49,16 @@ struct ScGatewaySet {
   gboolean configured[N_BUILT + 1];
 };
 
+void
+sc_gateway_report_undo_failure (const ScGatewayContext *ctx, const char *gateway_id,
+                                const GError *error)
+{
+  g_warning ("container %d: gateway '%s' could not undo its work: %s", ctx->container_id,
+             gateway_id, error != NULL ? error->message : "unknown reason");
+  if (ctx->undo_failed != NULL)
+    *ctx->undo_failed = TRUE;
+}
+
 char *
 sc_gateway_config_describe (const ScGatewayConfig *config)
 {

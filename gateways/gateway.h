@@ -35,6 +35,9 @@ typedef struct {
    * whose upper layer is the container's (filesystem.md). NULL: sc_mount_open_source. */
   int (*open_source) (gpointer data, const char *host_path, gboolean read_only, GError **error);
   gpointer open_source_data;
+  /* Set (through sc_gateway_report_undo_failure) when a gateway could not undo its own work,
+   * in a failed apply or in revert: the container is then invalid (agent.md). */
+  gboolean *undo_failed;
 } ScGatewayContext;
 
 typedef struct {
@@ -65,6 +68,11 @@ typedef struct {
    * NULL: none. */
   void (*environment) (gpointer state, GHashTable *env);
 } ScGatewayOps;
+
+/* A gateway could not undo what it did (a failed apply's own cleanup, or revert): logs it with
+ * the container ID and marks the context's undo_failed. */
+void sc_gateway_report_undo_failure (const ScGatewayContext *ctx, const char *gateway_id,
+                                     const GError *error);
 
 /* "capability 'X' (file /a/b.json)": where a config came from, for messages. */
 char *sc_gateway_config_describe (const ScGatewayConfig *config);

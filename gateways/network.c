@@ -358,7 +358,7 @@ net_revert (gpointer state, gpointer change_data, const ScGatewayContext *ctx)
   job.old_ping_groups = change->old_ping_groups;
   job.old_disable_ipv6 = change->old_disable_ipv6;
   if (!sc_netns_run (ctx->init_pidfd, unconfigure_in_ns_cb, &job, &error))
-    g_warning ("container %d: undoing the network setup: %s", ctx->container_id, error->message);
+    sc_gateway_report_undo_failure (ctx, "network", error);
   g_hash_table_remove (addresses_in_use, GUINT_TO_POINTER (change->address));
   change->address = 0;
 }

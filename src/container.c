@@ -1021,6 +1021,7 @@ sc_container_bind_mount (ScContainer *c, const char *path_in_host, const char *p
   sc_autofd source = -1;
   g_autoptr (ScMountRecord) record = NULL;
   ScMountRequest request;
+  gboolean undo_failed = FALSE;
 
   if (!sc_container_check_usable (c, error))
     return FALSE;
@@ -1028,9 +1029,13 @@ sc_container_bind_mount (ScContainer *c, const char *path_in_host, const char *p
   if (source < 0)
     return FALSE;
   request = (ScMountRequest){ source, path_in_container, read_only };
-  record = sc_mount_into_container (c->pidfd, &request, 1, error);
+  record = sc_mount_into_container (c->pidfd, &request, 1, &undo_failed, error);
   if (record == NULL)
-    return FALSE;
+    {
+      if (undo_failed)
+        sc_container_mark_invalid (c, "a failed BindMount could not be rolled back");
+      return FALSE;
+    }
   g_debug ("%s: %s mounted on %s%s", c->name, path_in_host, path_in_container,
            read_only ? " (read-only)" : "");
   return TRUE;
@@ -1055,11 +1060,18 @@ sc_container_apply_capabilities (ScContainer *c, GPtrArray *configs, const char 
                                  gboolean with_defaults, GError **error)
 {
   ScGatewayContext ctx = gateway_context (c);
+  gboolean undo_failed = FALSE;
 
   if (!sc_container_check_usable (c, error))
     return FALSE;
+  ctx.undo_failed = &undo_failed;
   if (!sc_gateway_set_apply (c->gateways, configs, &ctx, error))
-    return FALSE;
+    {
+      /* rolled back, unless a gateway could not undo its part */
+      if (undo_failed)
+        sc_container_mark_invalid (c, "a failed SetCapabilities could not be rolled back");
+      return FALSE;
+    }
   for (const char *const *n = names; n != NULL && *n != NULL; n++)
     g_hash_table_add (c->capabilities, g_strdup (*n));
   if (with_defaults)

@@ -41,6 +41,7 @@ typedef enum {
   MSG_MOUNTED, /* request `index` is mounted */
   MSG_ERROR,   /* request `index` failed at `step` with `err`, at component `depth` */
   MSG_UNDONE,  /* undo finished; `err` holds the first failure or 0 */
+  MSG_UNDO_FAILED, /* after an error: the batch's own rollback failed with `err` */
 } MsgKind;
 
 typedef struct {
@@ -154,14 +155,21 @@ is_mount_root (int fd)
          && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
 }
 
-/* Child: removes what was done so far, newest first. */
-static void
+/* Child: removes what was done so far, newest first. Returns 0 or the first errno. */
+static int
 child_rollback (int procfd, Job *jobs, int n_mounted, Created *created, int n_created)
 {
+  int first_err = 0;
+
   for (int i = n_mounted; i-- > 0;)
-    umount_fd (procfd, jobs[i].tree_fd);
+    if (umount_fd (procfd, jobs[i].tree_fd) < 0 && first_err == 0)
+      first_err = errno;
+  /* a created entry the app has removed already is fine; one it has filled is not */
   for (int i = n_created; i-- > 0;)
-    unlinkat (created[i].parent_fd, created[i].name, created[i].is_dir ? AT_REMOVEDIR : 0);
+    if (unlinkat (created[i].parent_fd, created[i].name, created[i].is_dir ? AT_REMOVEDIR : 0) < 0
+        && errno != ENOENT && first_err == 0)
+      first_err = errno;
+  return first_err;
 }
 
 /* Child: resolves (creating what is missing) and mounts one job. Returns 0 or reports. */
@@ -312,7 +320,9 @@ child_mount (int pipe_fd, int pidfd, Job *jobs, int n_jobs, Created *created)
   for (int i = 0; i < n_jobs; i++)
     if (child_mount_one (pipe_fd, procfd, rootfd, jobs, i, created, &n_created, buf) < 0)
       {
-        child_rollback (procfd, jobs, i, created, n_created);
+        int err = child_rollback (procfd, jobs, i, created, n_created);
+        if (err != 0)
+          send_msg (pipe_fd, MSG_UNDO_FAILED, i, STEP_NONE, err, 0);
         _exit (1);
       }
   _exit (0);
@@ -569,7 +579,7 @@ mount_child_cb (int pipe_fd, gpointer data)
 
 ScMountRecord *
 sc_mount_into_container (int init_pidfd, const ScMountRequest *requests, guint n_requests,
-                         GError **error)
+                         gboolean *undo_failed, GError **error)
 {
   g_autoptr (ScMountRecord) record = g_new0 (ScMountRecord, 1);
   g_autofree Job *jobs = g_new0 (Job, n_requests + 1);
@@ -579,6 +589,8 @@ sc_mount_into_container (int init_pidfd, const ScMountRequest *requests, guint n
   guint n_ready = 0;
   int total_components = 0;
   gboolean ok = FALSE;
+  const Msg *failed = NULL;
+  int undo_err = 0;
 
   record->mounted = g_ptr_array_new_with_free_func (g_free);
   record->created = g_ptr_array_new_with_free_func (g_free);
@@ -621,11 +633,33 @@ sc_mount_into_container (int init_pidfd, const ScMountRequest *requests, guint n
           g_ptr_array_add (record->mounted, g_strdup (jobs[m->index].path));
           break;
         case MSG_ERROR:
-          set_step_error (error, &jobs[m->index], m);
-          goto out;
+          if (failed == NULL)
+            failed = m;
+          break;
+        case MSG_UNDO_FAILED:
+          undo_err = m->err;
+          break;
         default:
           break;
         }
+    }
+  if (failed != NULL)
+    {
+      set_step_error (error, &jobs[failed->index], failed);
+      if (undo_err != 0)
+        {
+          if (error != NULL && *error != NULL)
+            {
+              char *old = (*error)->message;
+              (*error)->message = g_strdup_printf ("%s; what the call had made in the container "
+                                                   "could not all be removed: %s",
+                                                   old, g_strerror (undo_err));
+              g_free (old);
+            }
+          if (undo_failed != NULL)
+            *undo_failed = TRUE;
+        }
+      goto out;
     }
   if (record->mounted->len != n_requests)
     {

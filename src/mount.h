@@ -36,9 +36,12 @@ typedef struct ScMountRecord ScMountRecord;
  * so that a dead init whose pid was reused can never redirect the mounts), in order, all or none.
  * Errors: SC_ERROR_BAD_PATH for container paths that are not absolute, contain a newline,
  * are already a mount target, exist with the wrong type, or cannot be created;
- * SC_ERROR_SYSTEM when a mount call fails. Messages name the path. */
+ * SC_ERROR_SYSTEM when a mount call fails. Messages name the path. When the batch's own
+ * rollback fails too (something it made stays in the container), *undo_failed (if not NULL)
+ * is set. */
 ScMountRecord *sc_mount_into_container (int init_pidfd, const ScMountRequest *requests,
-                                        guint n_requests, GError **error);
+                                        guint n_requests, gboolean *undo_failed,
+                                        GError **error);
 
 /* Unmounts what the record mounted and removes what it created, in reverse order. */
 gboolean sc_mount_record_undo (ScMountRecord *record, int init_pidfd, GError **error);

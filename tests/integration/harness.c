@@ -340,6 +340,9 @@ h_agent_start_env (const char *const *extra_args, const char *const *extra_env)
   envp = g_environ_setenv (envp, "G_MESSAGES_DEBUG", "all", TRUE);
   /* a sanitizer build: liblxc's own leaks are not the agent's */
   envp = g_environ_setenv (envp, "LSAN_OPTIONS", "suppressions=" SC_TEST_DATA_DIR "/lsan.supp", FALSE);
+  /* the test programs run without leak detection (their fixtures live until exit); the agent
+   * is what a sanitizer build checks */
+  envp = g_environ_setenv (envp, "ASAN_OPTIONS", "detect_leaks=1", TRUE);
   envp = g_environ_setenv (envp, "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
   for (const char *const *e = extra_env; e != NULL && *e != NULL; e++)
     {
@@ -717,7 +720,12 @@ h_list (guint *n)
   const gint32 *ids = g_variant_get_fixed_array (a, &len, sizeof (gint32));
 
   *n = (guint) len;
-  return g_memdup2 (ids, (len + 1) * sizeof (gint32)); /* never a zero-size copy */
+  {
+    int *copy = g_new0 (int, len + 1); /* never a zero-size allocation */
+    if (len > 0)
+      memcpy (copy, ids, len * sizeof (gint32));
+    return copy;
+  }
 }
 
 static GVariant *

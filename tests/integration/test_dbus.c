@@ -709,8 +709,14 @@ START_TEST (fds_and_a_32_mib_message)
   out = h_run_ok (id, CLIENT " big 32");
   assert_contains (out, "SENT 33554432\n");
   assert_contains (out, "RECEIVED 33554432\n");
-  /* streamed: the proxy never held a whole message (32 MiB) */
-  ck_assert_msg (peak_rss_kib (proxy) < 16 * 1024, "the proxy's peak RSS is %ld KiB",
+  /* streamed: the proxy never held a whole message (32 MiB); a sanitizer build's shadow
+   * memory makes the bound meaningless there */
+#ifdef __SANITIZE_ADDRESS__
+  const gboolean sanitized = TRUE;
+#else
+  const gboolean sanitized = FALSE;
+#endif
+  ck_assert_msg (sanitized || peak_rss_kib (proxy) < 16 * 1024, "the proxy's peak RSS is %ld KiB",
                  peak_rss_kib (proxy));
   h_destroy (id);
   service_stop (s);

@@ -393,7 +393,8 @@ cgroups_apply (gpointer state, gpointer data, const ScGatewayContext *ctx, GErro
       settings[i] = s->setting;
       values[i] = s->value;
     }
-  change->written = sc_cgroups_write_settings (ctx->cgroups, settings, values, n, &local_error);
+  change->written = sc_cgroups_write_settings_full (ctx->cgroups, settings, values, n,
+                                                   ctx->undo_failed, &local_error);
   if (change->written == NULL)
     {
       const char *origin = NULL;

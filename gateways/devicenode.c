@@ -81,6 +81,7 @@ typedef struct {
 typedef struct {
   int failed_index;
   int failed_errno;
+  int undo_errno; /* the first failure while undoing (0: everything undone) */
   const char *failed_step; /* a string constant: the same address in the child */
   NodeResult results[];
 } SharedResults;
@@ -587,9 +588,11 @@ chmod_node (int dir, const char *name, const NodeOp *op, mode_t mode)
   return err;
 }
 
-static void
+static int
 undo_nodes (int dev, const ChildArgs *a)
 {
+  int first_err = 0;
+
   for (guint i = a->n_ops; i-- > 0;)
     {
       const NodeOp *op = &a->ops[i];
@@ -602,12 +605,18 @@ undo_nodes (int dev, const ChildArgs *a)
       dir = walk_components (dev, op, op->n_components - 1, NULL);
       if (dir >= 0)
         {
-          if (r->created_node)
-            unlinkat (dir, base, 0);
+          if (r->created_node && unlinkat (dir, base, 0) < 0 && errno != ENOENT && first_err == 0)
+            first_err = errno;
           if (r->chmodded)
-            chmod_node (dir, base, op, r->old_mode);
+            {
+              int err = chmod_node (dir, base, op, r->old_mode);
+              if (err != 0 && err != ENOENT && first_err == 0)
+                first_err = err;
+            }
           close (dir);
         }
+      else if (errno != ENOENT && first_err == 0)
+        first_err = errno;
       /* the directories it created, deepest first; one the app filled meanwhile stays */
       for (int k = (int) op->n_components - 2; r->first_created_dir >= 0 && k >= r->first_created_dir;
            k--)
@@ -615,13 +624,18 @@ undo_nodes (int dev, const ChildArgs *a)
           int parent = walk_components (dev, op, (guint) k, NULL);
           if (parent >= 0)
             {
-              unlinkat (parent, op->components[k], AT_REMOVEDIR);
+              if (unlinkat (parent, op->components[k], AT_REMOVEDIR) < 0 && errno != ENOENT
+                  && errno != ENOTEMPTY && first_err == 0)
+                first_err = errno;
               close (parent);
             }
         }
       r->created_node = r->chmodded = 0;
       r->first_created_dir = -1;
     }
+  if (first_err != 0 && a->shared->undo_errno == 0)
+    a->shared->undo_errno = first_err;
+  return first_err;
 }
 
 static int
@@ -704,11 +718,13 @@ undo_nodes_cb (gpointer data)
   const ChildArgs *a = data;
   int dev = open_container_dev ();
 
+  int err;
+
   if (dev < 0)
     return errno;
-  undo_nodes (dev, a);
+  err = undo_nodes (dev, a);
   close (dev);
-  return 0;
+  return err;
 }
 
 /* ---- apply, revert, commit ---------------------------------------------------------------- */
@@ -749,6 +765,13 @@ make_nodes (DevChange *change, const ScGatewayContext *ctx, GError **error)
   args = (ChildArgs){ change->ops, n, change->shared };
   if (!sc_mount_ns_run (ctx->init_pidfd, make_nodes_cb, &args, "device nodes", &local_error))
     {
+      if (change->shared->undo_errno != 0)
+        {
+          g_autoptr (GError) undo = NULL;
+          sc_set_errno_error (&undo, change->shared->undo_errno,
+                              "removing the device nodes it had made");
+          sc_gateway_report_undo_failure (ctx, "devicenode", undo);
+        }
       int i = change->shared->failed_index;
 
       if (i >= 0 && (guint) i < n && change->shared->failed_step != NULL)

@@ -119,9 +119,10 @@ sc_gateway_socket_mount (const ScGatewayContext *ctx, const char *host_path, con
     {
       if (unlinkat (dir, name, 0) < 0)
         {
-          int e = errno;
-          g_warning ("container %d: cannot remove %s/%s: %s", ctx->container_id,
-                     ctx->gateways_dir, name, g_strerror (e));
+          g_autoptr (GError) undo = NULL;
+          sc_set_errno_error (&undo, errno, "cannot remove the mount point %s/%s",
+                              ctx->gateways_dir, name);
+          sc_gateway_report_undo_failure (ctx, what, undo);
         }
       g_set_error (error, SC_ERROR, SC_ERROR_GATEWAY_FAILED,
                    "cannot make %s %s available at %s in the container: %s", what, host_path,

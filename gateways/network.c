@@ -174,7 +174,20 @@ typedef struct {
   char *old_ping_groups;
   char *old_disable_ipv6;
   double commit_ms;
+  GError *undo_error; /* the first step that could not be undone */
 } NetJob;
+
+/* Undo goes on past failures; the first one is kept for the caller to report. */
+static void
+undo_failed (NetJob *job, GError **e)
+{
+  if (*e == NULL)
+    return;
+  g_warning ("undoing the network setup: %s", (*e)->message);
+  if (job->undo_error == NULL)
+    job->undo_error = g_steal_pointer (e);
+  g_clear_error (e);
+}
 
 static void
 undo_steps (NetJob *job, ScNlSock *sk, int ifindex)
@@ -182,25 +195,21 @@ undo_steps (NetJob *job, ScNlSock *sk, int ifindex)
   g_autoptr (GPtrArray) none = g_ptr_array_new ();
   g_autoptr (GError) e = NULL;
 
-  /* best effort, in reverse; the route goes with the address and the link */
+  /* in reverse; the route goes with the address and the link */
   if (job->done >= STEP_UP && !sc_netdev_set_up (sk, NET_IFACE, FALSE, &e))
-    g_warning ("undoing the network setup: %s", e->message);
-  g_clear_error (&e);
+    undo_failed (job, &e);
   if (job->done >= STEP_ADDRESS
       && !sc_netdev_del_address (sk, ifindex, job->address, job->prefix, &e))
-    g_warning ("undoing the network setup: %s", e->message);
-  g_clear_error (&e);
+    undo_failed (job, &e);
   if (job->done >= STEP_RULES && !sc_ipt_filter_replace (none, "ACCEPT", &e))
-    g_warning ("undoing the network setup: %s", e->message);
-  g_clear_error (&e);
+    undo_failed (job, &e);
   if (job->done >= STEP_PING && job->old_ping_groups != NULL
       && !sc_sysctl_write ("net/ipv4/ping_group_range", job->old_ping_groups, NULL, &e))
-    g_warning ("undoing the network setup: %s", e->message);
-  g_clear_error (&e);
+    undo_failed (job, &e);
   if (job->done >= STEP_IPV6 && job->old_disable_ipv6 != NULL
       && !sc_sysctl_write ("net/ipv6/conf/" NET_IFACE "/disable_ipv6", job->old_disable_ipv6,
                            NULL, &e))
-    g_warning ("undoing the network setup: %s", e->message);
+    undo_failed (job, &e);
   job->done = STEP_NONE;
 }
 
@@ -328,6 +337,11 @@ net_apply (gpointer state, gpointer change_data, const ScGatewayContext *ctx, GE
   ok = sc_netns_run (ctx->init_pidfd, configure_in_ns_cb, &job, error);
   change->old_ping_groups = g_steal_pointer (&job.old_ping_groups);
   change->old_disable_ipv6 = g_steal_pointer (&job.old_disable_ipv6);
+  if (job.undo_error != NULL)
+    {
+      sc_gateway_report_undo_failure (ctx, "network", job.undo_error);
+      g_clear_error (&job.undo_error);
+    }
   if (!ok)
     return FALSE;
 
@@ -359,6 +373,9 @@ net_revert (gpointer state, gpointer change_data, const ScGatewayContext *ctx)
   job.old_disable_ipv6 = change->old_disable_ipv6;
   if (!sc_netns_run (ctx->init_pidfd, unconfigure_in_ns_cb, &job, &error))
     sc_gateway_report_undo_failure (ctx, "network", error);
+  else if (job.undo_error != NULL)
+    sc_gateway_report_undo_failure (ctx, "network", job.undo_error);
+  g_clear_error (&job.undo_error);
   g_hash_table_remove (addresses_in_use, GUINT_TO_POINTER (change->address));
   change->address = 0;
 }

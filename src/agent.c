@@ -187,6 +187,25 @@ check_shared_mounts_dir (const char *dir, GError **error)
                    dir, (guint) st.st_uid, (guint) (st.st_mode & 07777));
       return FALSE;
     }
+  /* Nobody else may be able to swap a component of the path either: every ancestor is root's,
+   * and one that others can write to (/tmp) must have the sticky bit. */
+  for (g_autofree char *up = g_path_get_dirname (dir); strcmp (up, "/") != 0;)
+    {
+      char *next;
+
+      if (lstat (up, &st) < 0 || !S_ISDIR (st.st_mode) || st.st_uid != 0
+          || ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0))
+        {
+          g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM,
+                       "shared-mounts-dir %s: its parent %s must be a directory owned by root, "
+                       "writable only by root or sticky like /tmp",
+                       dir, up);
+          return FALSE;
+        }
+      next = g_path_get_dirname (up);
+      g_free (up);
+      up = next;
+    }
   return TRUE;
 }
 

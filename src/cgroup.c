@@ -661,6 +661,14 @@ ScCgroupWrites *
 sc_cgroups_write_settings (ScCgroups *cgroups, const char *const *settings,
                            const char *const *values, guint n, GError **error)
 {
+  return sc_cgroups_write_settings_full (cgroups, settings, values, n, NULL, error);
+}
+
+ScCgroupWrites *
+sc_cgroups_write_settings_full (ScCgroups *cgroups, const char *const *settings,
+                                const char *const *values, guint n, gboolean *undo_failed,
+                                GError **error)
+{
   g_autoptr (ScCgroupWrites) writes = g_new0 (ScCgroupWrites, 1);
   const char *limit = NULL;
 
@@ -690,7 +698,11 @@ sc_cgroups_write_settings (ScCgroups *cgroups, const char *const *settings,
           g_set_error (error, SC_ERROR, SC_ERROR_SYSTEM, "%s: %s", w->setting,
                        local_error->message);
           if (!cgroup_undo (writes, &undo_error))
-            g_warning ("cgroup: %s", undo_error->message);
+            {
+              g_warning ("cgroup: %s", undo_error->message);
+              if (undo_failed != NULL)
+                *undo_failed = TRUE;
+            }
           return NULL;
         }
       writes->n_written++;

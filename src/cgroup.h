@@ -59,6 +59,11 @@ typedef struct ScCgroupWrites ScCgroupWrites;
  * Errors (SC_ERROR_SYSTEM) start with the setting's name. */
 ScCgroupWrites *sc_cgroups_write_settings (ScCgroups *cgroups, const char *const *settings,
                                            const char *const *values, guint n, GError **error);
+/* The same; when the old values cannot all be written back after a failure, *undo_failed is
+ * set (the cgroup is then neither as before nor as asked). */
+ScCgroupWrites *sc_cgroups_write_settings_full (ScCgroups *cgroups, const char *const *settings,
+                                                const char *const *values, guint n,
+                                                gboolean *undo_failed, GError **error);
 /* Writes the old values back, in reverse order. A file whose old value could not be read (a
  * write-only file) is left as it is. Goes on past failures and reports the first. */
 gboolean sc_cgroup_writes_undo (ScCgroupWrites *writes, GError **error);

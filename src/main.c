@@ -196,6 +196,11 @@ main (int argc, char **argv)
       g_printerr ("softwarecontainer-agent: %s\n", error->message);
       return 1;
     }
+  /* From here a SIGTERM means the orderly shutdown, even one that comes during the stale
+   * cleanup: it is handled as soon as the main loop runs. */
+  app.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_unix_signal_add (SIGINT, on_signal, &app);
   sc_agent_cleanup_stale (app.agent);
 
   service = sc_service_new (app.agent, app.connection, &error);
@@ -205,9 +210,6 @@ main (int argc, char **argv)
       return 1;
     }
 
-  app.loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_signal, &app);
-  g_unix_signal_add (SIGINT, on_signal, &app);
   g_signal_connect (app.connection, "closed", G_CALLBACK (connection_closed), &app);
   app.owner_id = g_bus_own_name_on_connection (app.connection, SC_BUS_NAME,
                                                G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, name_acquired,
